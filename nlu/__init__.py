@@ -1,0 +1,2 @@
+"""Chinese language understanding: text normalisation, case classification (category/) and place understanding
+(location/, address/), as pipeline components registered in ``hotline.registry``."""

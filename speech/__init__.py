@@ -1,0 +1,1 @@
+"""Speech intake: streaming Mandarin transcription with Vosk (issue 5)."""

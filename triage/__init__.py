@@ -1,0 +1,1 @@
+"""Triage: work orders and their storage, urgency, deadlines, routing and the closed loop."""
