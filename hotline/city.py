@@ -112,8 +112,9 @@ class CityConfig(_Strict):
 
 
 def load_city(folder: Path) -> CityConfig:
-    """Read and validate ``folder/city.yaml``; unknown keys and dangling department ids are errors."""
+    """Read and validate ``folder/city.yaml``; unknown keys (except ``x-…`` anchors) and dangling ids are errors."""
     raw = yaml.safe_load((folder / "city.yaml").read_text(encoding="utf-8"))
+    raw = {k: v for k, v in raw.items() if not k.startswith("x-")}  # ``x-…`` keys only hold YAML anchors
     city = CityConfig(**expand_env(raw), folder=folder.resolve())
     known = {d.id for d in city.departments}
     dangling = {r.department for r in city.routing.rules if r.department not in known}

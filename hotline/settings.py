@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(5000, description="Longest citizen text accepted by intake (characters).")
     max_body_bytes: int = Field(64 * 1024, description="Largest request body accepted by the API (bytes).")
 
+    auto_migrate: bool = Field(True, description="Run database migrations at start-up (off: run `hotline db upgrade`).")
     bootstrap_admin_key: str | None = Field(None, description="If set, an admin API key created at start-up.")
     review_threshold: float = Field(0.5, description="Below this confidence an order waits for an agent.")
 

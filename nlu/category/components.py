@@ -1,0 +1,85 @@
+"""Pipeline components for case classification (imported by ``nlu.components`` to register them).
+
+- ``category_keyword``: cue-word matching against the taxonomy (no model file needed).
+- ``category_model``: a trained backend from ``models/`` (``linear`` by default, or ``transformers``), falling back to
+  cue words when the model directory is missing.
+
+Both fill ``case.category`` / ``case.category_candidates`` and call ``case.needs_review`` (Chinese reason) when the
+text is unusable, nothing matched, or the top confidence is below ``review_below``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hotline.case import Case
+from hotline.pipeline import PipelineContext
+from hotline.registry import components
+from nlu.category.backend import CategoryBackend, make_backend
+from nlu.category.guess import apply_guesses
+from nlu.category.text import DEFAULT_MAX_CHARS, prepare
+from nlu.taxonomy import Taxonomy, load_taxonomy
+
+DEFAULT_MODEL_NAME = "category-linear"
+
+
+def context_taxonomy(context: PipelineContext) -> Taxonomy:
+    """The taxonomy with the city's extension file, loaded once per pipeline."""
+    return context.shared("taxonomy", lambda: load_taxonomy(context.city.file("taxonomy_extension")))
+
+
+def make_classifier_step(
+    backend: CategoryBackend, top_k: int, review_below: float, max_chars: int, raise_urgency: bool
+) -> Callable[[Case], Case]:
+    """The ``Case -> Case`` step shared by all category components."""
+
+    def step(case: Case) -> Case:
+        prepared = prepare(case.analysis_text, case.title, max_chars=max_chars)
+        guesses = backend.predict(prepared.text, top_k=top_k) if prepared.usable else []
+        case.notes["category_backend"] = backend.name
+        return apply_guesses(
+            case,
+            guesses,
+            review_below,
+            usable=prepared.usable,
+            truncated_at=max_chars if prepared.truncated else None,
+            raise_urgency=raise_urgency,
+        )
+
+    return step
+
+
+@components.register("category_keyword")
+def make_category_keyword(
+    context: PipelineContext,
+    top_k: int = 3,
+    review_below: float = 0.5,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    raise_urgency: bool = True,
+) -> Callable[[Case], Case]:
+    """Classify by taxonomy cue words."""
+    taxonomy = context_taxonomy(context)
+    backend = context.shared("category_backend:keyword", lambda: make_backend("keyword", taxonomy))
+    return make_classifier_step(backend, top_k, review_below, max_chars, raise_urgency)
+
+
+@components.register("category_model")
+def make_category_model(
+    context: PipelineContext,
+    backend: str = "linear",
+    model_dir: str | None = None,
+    top_k: int = 3,
+    review_below: float = 0.5,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    raise_urgency: bool = True,
+) -> Callable[[Case], Case]:
+    """Classify with a trained backend; ``model_dir`` is relative to ``settings.models_dir`` unless absolute."""
+    taxonomy = context_taxonomy(context)
+    folder = Path(model_dir) if model_dir else Path(DEFAULT_MODEL_NAME if backend == "linear" else f"category-{backend}")
+    if not folder.is_absolute():
+        folder = context.settings.models_dir / folder
+    chosen = context.shared(
+        f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
+    )
+    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency)

@@ -1,0 +1,59 @@
+"""Order statuses of the closed loop (受理 → 立案 → 派遣 → 处置 → 核查 → 结案 → 回访) and the moves allowed between them.
+
+The foundation uses the first steps (intake, review, dispatch); the triage issue adds department replies, 退单, 改派,
+延期, 返工 and 回访 on top of the same table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    RECEIVED = "received"        # 受理: taken in, waiting for an agent's review
+    REGISTERED = "registered"    # 立案: accepted as a case, queued for dispatch
+    DISPATCHED = "dispatched"    # 派遣: delivered to the responsible department
+    HANDLING = "handling"        # 处置: the department is working on it
+    HANDLED = "handled"          # 已处置: the department reports it done, waiting for 核查
+    VERIFIED = "verified"        # 核查: the centre checked the result
+    CLOSED = "closed"            # 结案
+    FOLLOWED_UP = "followed_up"  # 回访: the citizen was called back
+    RETURNED = "returned"        # 退单: the department sent it back as not theirs
+    MERGED = "merged"            # 合并: linked to an earlier order about the same problem
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.RECEIVED: "受理",
+    Status.REGISTERED: "立案",
+    Status.DISPATCHED: "派遣",
+    Status.HANDLING: "处置中",
+    Status.HANDLED: "已处置",
+    Status.VERIFIED: "已核查",
+    Status.CLOSED: "结案",
+    Status.FOLLOWED_UP: "已回访",
+    Status.RETURNED: "退单",
+    Status.MERGED: "已合并",
+}
+
+ALLOWED: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.REGISTERED, Status.MERGED, Status.CLOSED}),
+    Status.REGISTERED: frozenset({Status.DISPATCHED, Status.RECEIVED}),
+    Status.DISPATCHED: frozenset({Status.HANDLING, Status.HANDLED, Status.RETURNED}),
+    Status.HANDLING: frozenset({Status.HANDLED, Status.RETURNED}),
+    Status.HANDLED: frozenset({Status.VERIFIED, Status.HANDLING}),
+    Status.VERIFIED: frozenset({Status.CLOSED, Status.HANDLING}),
+    Status.CLOSED: frozenset({Status.FOLLOWED_UP, Status.HANDLING}),
+    Status.FOLLOWED_UP: frozenset({Status.HANDLING}),
+    Status.RETURNED: frozenset({Status.REGISTERED, Status.RECEIVED}),
+    Status.MERGED: frozenset(),
+}
+
+
+class TransitionError(ValueError):
+    """A status change the closed loop does not allow."""
+
+
+def check_transition(current: str, new: str) -> None:
+    """Raise ``TransitionError`` unless ``current → new`` is allowed."""
+    if Status(new) not in ALLOWED[Status(current)]:
+        raise TransitionError(f"{STATUS_LABELS[Status(current)]} → {STATUS_LABELS[Status(new)]} 不允许 ({current} → {new})")

@@ -1,0 +1,364 @@
+"""The order service: a citizen's report becomes a stored work order, with its history and its dispatch event.
+
+Guarantees (tested against SQLite and PostgreSQL):
+- one ``Idempotency-Key`` gives one order, however often or concurrently it is retried;
+- an order and its dispatch event are committed in one transaction (transactional outbox), so an accepted order is
+  never lost between the database and Redis; the event is then published, and the worker's relay re-publishes any
+  event left unpublished;
+- the queue is checked before anything is written, so with Redis down the caller gets an error and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.case import Case
+from hotline.city import CityConfig
+from triage.db import transaction
+from triage.lifecycle import Status, check_transition
+from triage.models import OrderCounter, OrderHistory, OutboxEvent, WorkOrder, utcnow
+
+ORDER_EVENTS_STREAM = "hotline:orders:events"
+"""Name of the Redis stream order events go to (re-exported by ``connectors.dispatch.keys``)."""
+
+
+class EventPublisher(Protocol):
+    """What the order service needs from the queue: a health check and a way to publish committed events."""
+
+    def ping(self) -> None: ...
+
+    def publish(self, event_ids: Iterable[int]) -> None: ...
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with a different request."""
+
+
+class OrderNotFound(Exception):
+    """No order with that number (or not visible to the caller)."""
+
+
+@dataclass
+class IntakeInput:
+    """What a channel hands to intake (already validated by the API or CLI)."""
+
+    text: str
+    channel: str = "web"
+    title: str = ""
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    location: str | None = None
+    review_reason: str | None = None
+    """Set by channels that know a person must look at it (e.g. a chat handed over to an agent)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Channel context kept with the analysis (e.g. a chat transcript)."""
+
+    def fingerprint(self) -> str:
+        """A hash of the request, to tell a true retry from a reused Idempotency-Key."""
+        payload = json.dumps(self.__dict__, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _upsert_for(session: Session):  # type: ignore[no-untyped-def]
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def next_order_number(factory: sessionmaker[Session], prefix: str, tz: ZoneInfo, now: datetime) -> str:
+    """Issue the next number of the day, e.g. ``FS20261121-000123``, in its own short transaction.
+
+    Kept apart from the order's transaction so that concurrent intakes do not queue on the counter row for the whole
+    analysis-and-write; the cost is a gap in the numbers when an order write fails after numbering.
+    """
+    day_prefix = f"{prefix}{now.astimezone(tz):%Y%m%d}"
+    with transaction(factory) as session:
+        insert = _upsert_for(session)
+        stmt = (
+            insert(OrderCounter)
+            .values(day_prefix=day_prefix, value=1)
+            .on_conflict_do_update(index_elements=["day_prefix"], set_={"value": OrderCounter.value + 1})
+            .returning(OrderCounter.value)
+        )
+        value = session.execute(stmt).scalar_one()
+    return f"{day_prefix}-{value:06d}"
+
+
+def _case_columns(case: Case) -> dict[str, Any]:
+    """The order columns that come from the analysis."""
+    cat, place, dept = case.category, case.location, case.department
+    return {
+        "category_code": cat.code if cat else None,
+        "category_name": cat.name if cat else None,
+        "category_path": cat.path if cat else None,
+        "category_domain": cat.domain if cat else None,
+        "category_confidence": round(cat.confidence, 4) if cat else None,
+        "location_raw": place.raw if place else None,
+        "location_normalized": place.normalized if place else None,
+        "district": place.district if place else None,
+        "street": place.street if place else None,
+        "community": place.community if place else None,
+        "adcode": place.adcode if place else None,
+        "grid": place.grid if place else None,
+        "lon": place.lon if place else None,
+        "lat": place.lat if place else None,
+        "location_confidence": round(place.confidence, 4) if place else None,
+        "urgency": case.urgency,
+        "emergency_handover": case.emergency_handover,
+        "deadline": case.deadline,
+        "department_id": dept.id if dept else None,
+        "department_name": dept.name if dept else None,
+        "routing_reasons": dept.reasons if dept else None,
+        "needs_review": bool(case.review_reasons),
+        "review_reasons": list(case.review_reasons),
+    }
+
+
+class OrderService:
+    """Creates and changes work orders. Thin routers and the CLI call this; it knows nothing about HTTP."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        analyse: Callable[[Case], Case],
+        city: CityConfig,
+        publisher: EventPublisher,
+    ):
+        self.sessions = sessions
+        self.analyse = analyse
+        self.city = city
+        self.publisher = publisher
+        self.tz = ZoneInfo(city.timezone)
+
+    # -- intake ---------------------------------------------------------------------------------------------------
+
+    def find_by_idempotency(self, scope: str, key: str) -> WorkOrder | None:
+        with self.sessions() as session:
+            stmt = select(WorkOrder).where(WorkOrder.idempotency_scope == scope, WorkOrder.idempotency_key == key)
+            return session.execute(stmt).scalar_one_or_none()
+
+    def _replay(self, scope: str, key: str, fingerprint: str) -> WorkOrder | None:
+        existing = self.find_by_idempotency(scope, key)
+        if existing is not None and existing.request_hash != fingerprint:
+            raise IdempotencyConflict(key)
+        return existing
+
+    def build_case(self, data: IntakeInput, received_at: datetime | None = None) -> Case:
+        """Run the analysis pipeline on an intake (no storage)."""
+        case = Case(
+            text=data.text,
+            channel=data.channel,
+            title=data.title,
+            location_hint=data.location,
+            received_at=received_at or datetime.now(timezone.utc),
+        )
+        case.notes.update(data.extra)
+        case = self.analyse(case)
+        if data.review_reason:
+            case.needs_review(data.review_reason)
+        return case
+
+    def submit(
+        self, data: IntakeInput, *, actor: str, idempotency: tuple[str, str] | None = None
+    ) -> tuple[WorkOrder, bool]:
+        """Create the order for ``data``; returns ``(order, created)``. ``created`` is False for a replayed key."""
+        fingerprint = data.fingerprint()
+        if idempotency is not None:
+            existing = self._replay(*idempotency, fingerprint)
+            if existing is not None:
+                return existing, False
+
+        case = self.build_case(data)
+        self.publisher.ping()  # fail before writing anything if the queue is down
+        number = next_order_number(self.sessions, self.city.order_prefix, self.tz, case.received_at or utcnow())
+        try:
+            order, event_ids = self._store(case, data, number, actor, idempotency, fingerprint)
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            existing = self._replay(*idempotency, fingerprint)  # a concurrent retry won the race
+            if existing is None:
+                raise
+            return existing, False
+        if event_ids:
+            try:
+                self.publisher.publish(event_ids)
+            except Exception:  # noqa: BLE001 — the order is committed; the worker's outbox relay publishes it later
+                pass
+        return order, True
+
+    def _store(
+        self,
+        case: Case,
+        data: IntakeInput,
+        number: str,
+        actor: str,
+        idempotency: tuple[str, str] | None,
+        fingerprint: str,
+    ) -> tuple[WorkOrder, list[int]]:
+        auto_dispatch = not case.review_reasons and case.department is not None
+        status = Status.REGISTERED if auto_dispatch else Status.RECEIVED
+        with transaction(self.sessions) as session:
+            order = WorkOrder(
+                number=number,
+                channel=data.channel,
+                title=data.title,
+                text=data.text,
+                contact_name=data.contact_name,
+                contact_phone=data.contact_phone,
+                status=status.value,
+                dispatch_state="queued" if auto_dispatch else "held",
+                analysis=case.to_dict(),
+                idempotency_scope=idempotency[0] if idempotency else None,
+                idempotency_key=idempotency[1] if idempotency else None,
+                request_hash=fingerprint,
+                created_by=actor,
+                created_at=case.received_at or utcnow(),
+                **_case_columns(case),
+            )
+            session.add(order)
+            session.flush()
+            why = "自动立案并派遣" if auto_dispatch else "待坐席审核：" + "；".join(case.review_reasons)
+            created = OrderHistory(
+                order_id=order.id, actor=actor, action="created", changes={"status": [None, status.value]}, reason=why
+            )
+            session.add(created)
+            event_ids = [self._queue_dispatch(session, order)] if auto_dispatch else []
+            order.history  # noqa: B018 — load it before the session closes
+        return order, event_ids
+
+    @staticmethod
+    def _queue_dispatch(session: Session, order: WorkOrder) -> int:
+        event = OutboxEvent(
+            stream=ORDER_EVENTS_STREAM,
+            payload={
+                "type": "order.dispatch",
+                "order_id": order.id,
+                "number": order.number,
+                "department_id": order.department_id,
+            },
+        )
+        session.add(event)
+        session.flush()
+        return event.id
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def get(self, number: str, *, department_id: str | None = None) -> WorkOrder:
+        """The order with this number; with ``department_id``, only if it was sent to that department."""
+        with self.sessions() as session:
+            stmt = select(WorkOrder).where(WorkOrder.number == number)
+            order = session.execute(stmt).scalar_one_or_none()
+            if order is None or (department_id is not None and order.department_id != department_id):
+                raise OrderNotFound(number)
+            order.history  # noqa: B018 — load before the session closes
+            return order
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        department_id: str | None = None,
+        category_code: str | None = None,
+        street: str | None = None,
+        urgency: str | None = None,
+        needs_review: bool | None = None,
+        contact_phone: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[WorkOrder], int]:
+        """Orders matching every given filter, newest first, and the total count."""
+        filters = []
+        equal = {
+            WorkOrder.status: status,
+            WorkOrder.department_id: department_id,
+            WorkOrder.street: street,
+            WorkOrder.urgency: urgency,
+            WorkOrder.needs_review: needs_review,
+            WorkOrder.contact_phone: contact_phone,
+        }
+        filters += [column == value for column, value in equal.items() if value is not None]
+        if category_code:
+            filters.append(WorkOrder.category_code.startswith(category_code))
+        if created_from:
+            filters.append(WorkOrder.created_at >= created_from)
+        if created_to:
+            filters.append(WorkOrder.created_at < created_to)
+        with self.sessions() as session:
+            total = session.execute(select(func.count()).select_from(WorkOrder).where(*filters)).scalar_one()
+            stmt = select(WorkOrder).where(*filters).order_by(WorkOrder.id.desc()).limit(limit).offset(offset)
+            return list(session.execute(stmt).scalars()), total
+
+    # -- changes --------------------------------------------------------------------------------------------------
+
+    def _change(
+        self,
+        number: str,
+        actor: str,
+        action: str,
+        reason: str,
+        apply: Callable[[Session, WorkOrder, list[int]], dict[str, list[Any]]],
+    ) -> WorkOrder:
+        """Load, change and record one history row, in one transaction; then publish the events ``apply`` queued
+        (it appends their outbox ids to the list it is given)."""
+        event_ids: list[int] = []
+        with transaction(self.sessions) as session:
+            stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update()
+            order = session.execute(stmt).scalar_one_or_none()
+            if order is None:
+                raise OrderNotFound(number)
+            changes = apply(session, order, event_ids)
+            session.add(OrderHistory(order_id=order.id, actor=actor, action=action, changes=changes, reason=reason))
+            session.flush()
+            order.history  # noqa: B018
+        if event_ids:
+            try:
+                self.publisher.publish(event_ids)
+            except Exception:  # noqa: BLE001 — committed; the relay publishes it
+                pass
+        return order
+
+    def correct(self, number: str, *, actor: str, reason: str, fields: dict[str, Any]) -> WorkOrder:
+        """An agent corrects suggested fields (category, location, department, urgency). Kept as training data."""
+
+        def apply(_session: Session, order: WorkOrder, _events: list[int]) -> dict[str, list[Any]]:
+            changes: dict[str, list[Any]] = {}
+            for name, value in fields.items():
+                before = getattr(order, name)
+                if before != value:
+                    setattr(order, name, value)
+                    changes[name] = [before, value]
+            return changes
+
+        self.publisher.ping()
+        return self._change(number, actor, "corrected", reason, apply)
+
+    def accept(self, number: str, *, actor: str, reason: str = "坐席审核通过") -> WorkOrder:
+        """An agent accepts a reviewed order: 立案 and queue it for dispatch."""
+
+        def apply(session: Session, order: WorkOrder, events: list[int]) -> dict[str, list[Any]]:
+            if not order.department_id:
+                raise ValueError("工单尚未指定责任部门，不能派遣")
+            check_transition(order.status, Status.REGISTERED)
+            before = order.status
+            order.status, order.needs_review, order.dispatch_state = Status.REGISTERED.value, False, "queued"
+            events.append(self._queue_dispatch(session, order))
+            return {"status": [before, order.status]}
+
+        self.publisher.ping()
+        return self._change(number, actor, "accepted", reason, apply)
+
+    def note(self, number: str, *, actor: str, action: str, reason: str) -> WorkOrder:
+        """Record a citizen's 催办, feedback or any note in the history without changing fields."""
+        return self._change(number, actor, action, reason, lambda _s, _o, _e: {})
