@@ -314,7 +314,7 @@ class OrderService:
         (it appends their outbox ids to the list it is given)."""
         event_ids: list[int] = []
         with transaction(self.sessions) as session:
-            stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update()
+            stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update(of=WorkOrder)
             order = session.execute(stmt).scalar_one_or_none()
             if order is None:
                 raise OrderNotFound(number)

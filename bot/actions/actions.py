@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -477,7 +477,7 @@ HANDOVER_REASONS: dict[str, str] = {"consult": "consult", "out_of_scope": "out_o
 
 
 class ActionHandover(Action):
-    """Hand the conversation to an agent as a 'leave a message' order; end any open form."""
+    """Hand the conversation to an agent as a 'leave a message' order (rules end any open form first)."""
 
     def name(self) -> str:
         return "action_handover"
@@ -487,8 +487,7 @@ class ActionHandover(Action):
         if intent in ("consult", "out_of_scope"):
             dispatcher.utter_message(text="这个问题我暂时回答不了，我帮您转给人工客服。")
         await file_handover(tracker, dispatcher, HANDOVER_REASONS.get(intent, "other"))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("fallback_count", 0)] \
-            + reset(REPORT_SLOTS) + reset(LOOKUP_SLOTS)
+        return [SlotSet("fallback_count", 0)] + reset(REPORT_SLOTS) + reset(LOOKUP_SLOTS)
 
 
 class ActionFallback(Action):

@@ -23,8 +23,8 @@ from connectors.api.errors import install_error_handlers
 from connectors.api.routers import health, intake, orders
 from connectors.dispatch.outbox import OutboxPublisher
 from hotline import __version__
-from hotline.city import cached_city
-from hotline.pipeline import load_pipeline
+from hotline.city import CityConfig, cached_city
+from hotline.pipeline import Pipeline, load_pipeline
 from hotline.settings import Settings, get_settings
 from triage import db
 from triage.orders import OrderService
@@ -38,16 +38,16 @@ OPTIONAL_ROUTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def build_services(settings: Settings) -> AppServices:
-    """Connect to the database and Redis, load the city and the pipeline."""
+def build_services(settings: Settings, city: CityConfig | None = None, pipeline: Pipeline | None = None) -> AppServices:
+    """Connect to the database and Redis; load the city and the pipeline unless they are given."""
     url = settings.resolved_database_url()
     if settings.auto_migrate:
         db.upgrade(url)
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
     client = redis_conn.connect(settings)
-    city = cached_city(settings.city_dir.resolve())
-    pipeline = load_pipeline(settings)
+    city = city or cached_city(settings.city_dir.resolve())
+    pipeline = pipeline or load_pipeline(settings)
     publisher = OutboxPublisher(sessions, client)
     if settings.bootstrap_admin_key:
         create_key(sessions, name="bootstrap-admin", role="admin", key=settings.bootstrap_admin_key)

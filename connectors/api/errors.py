@@ -12,7 +12,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from triage.lifecycle import TransitionError
@@ -69,9 +69,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(409, "invalid_transition", f"工单状态不允许此操作：{exc}", f"transition not allowed: {exc}")
 
     @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)
     async def _db_down(_request: Request, exc: Exception) -> JSONResponse:
+        # Only a lost or refused connection is "unavailable"; any other database error is a bug and stays a 500.
+        lost = isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)) or getattr(exc, "connection_invalidated", False)
+        if not lost:
+            raise exc
         log.error("database unavailable: %s", type(exc).__name__)
         return error_response(503, "database_unavailable", "数据库暂时不可用，工单未保存，请稍后重试", "database unavailable; nothing was saved, retry later")
 

@@ -43,6 +43,13 @@ class DepartmentServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def reset(self) -> None:
+        """Forget everything received and come back up (between demo runs or tests)."""
+        with self.lock:
+            self.received.clear()
+            self.duplicates = self.rejected = 0
+            self.down = False
+
     def orders(self) -> list[dict[str, Any]]:
         with self.lock:
             return list(self.received.values())

@@ -176,7 +176,7 @@ class Dispatcher:
 
     def _record(self, order_id: int, department_id: str, department_name: str, result: DeliveryResult) -> None:
         with transaction(self.sessions) as session:
-            order = session.get(WorkOrder, order_id, with_for_update=True)
+            order = session.get(WorkOrder, order_id, with_for_update={"of": WorkOrder})
             assert order is not None
             session.add(
                 Delivery(order_id=order_id, department_id=department_id, ok=result.ok, status_code=result.status_code, error=result.error)

@@ -8,12 +8,13 @@ in order and later finders only look at characters earlier ones left uncovered.
 from __future__ import annotations
 
 import re
+from itertools import islice, product
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nlu.geodata.divisions import Division, Divisions
 from nlu.location.gazetteer import FUZZY_MIN_CHARS, Gazetteer, GazetteerEntry
-from nlu.location.text import CompactText, fold_syllable, is_cjk, pinyin_key
+from nlu.location.text import CompactText, char_readings, fold_syllable, is_cjk
 
 Target = GazetteerEntry | Division
 
@@ -32,6 +33,7 @@ STOP_CHARS = frozenset(
 UNKNOWN_NAME = re.compile(
     r"(?P<suffix>大道|大街|路|街(?!道)|巷|小区|花园|广场|大厦|市场|公园|医院|小学|中学|学校|新村|社区|村)"
 )
+MAX_READING_COMBOS = 16
 UNKNOWN_KIND = {"大道": "road", "大街": "road", "路": "road", "街": "road", "巷": "road", "社区": "community",
                 "村": "community", "新村": "community"}
 
@@ -101,26 +103,22 @@ def _cover(covered: list[bool], start: int, end: int) -> None:
 
 
 def find_exact(ctext: CompactText, lexicon: Lexicon, covered: list[bool]) -> list[Mention]:
-    """Longest-first exact matches of gazetteer names, aliases and division names."""
-    text, mentions, i, n = ctext.text, [], 0, len(ctext.text)
-    while i < n:
-        found = None
+    """Exact matches of gazetteer names, aliases and division names; longer matches win overlaps (河南海大道 →
+    南海大道, not 河南), ties go to the leftmost."""
+    text, n = ctext.text, len(ctext.text)
+    candidates = []
+    for i in range(n):
         for length in range(min(lexicon.max_len, n - i), 1, -1):
             targets = lexicon.forms.get(text[i: i + length])
-            if targets and not any(covered[i: i + length]):
-                found = (length, targets)
-                break
-        if found is None:
-            i += 1
-            continue
-        length, targets = found
+            if targets and not _glued_division(text, i + length, targets):
+                candidates.append((length, i, targets))
+    mentions = []
+    for length, i, targets in sorted(candidates, key=lambda c: (-c[0], c[1])):
         end = i + length
-        if _glued_division(text, end, targets):
-            i += 1
+        if any(covered[i:end]):
             continue
         mentions.append(Mention(i, end, text[i:end], ctext.raw(i, end), list(targets), "lexicon"))
         _cover(covered, i, end)
-        i = end
     return mentions
 
 
@@ -132,26 +130,20 @@ def _glued_division(text: str, end: int, targets: list[tuple[Target, str]]) -> b
 
 
 def find_pinyin(ctext: CompactText, lexicon: Lexicon, covered: list[bool]) -> list[Mention]:
-    """Homophone repairs: uncovered windows whose pinyin equals a gazetteer name's (exact, then folded)."""
+    """Homophone repairs: uncovered windows whose pinyin (any reading of each character) equals a gazetteer
+    name's, first exactly, then with near-homophones folded (sh/s, n/l, -ng/-n …)."""
     text, n = ctext.text, len(ctext.text)
-    syllables = pinyin_key(text)
-    folded: tuple[str, ...] | None = None
+    readings = [char_readings(ch) for ch in text]
     mentions: list[Mention] = []
     i = 0
     while i < n:
         match = None
         for length in range(min(lexicon.fuzzy_max_len, n - i), FUZZY_MIN_CHARS - 1, -1):
-            window = text[i: i + length]
-            if any(covered[i: i + length]) or not all(syllables[i: i + length]):
+            if any(covered[i: i + length]) or not all(readings[i: i + length]):
                 continue
-            hits = lexicon.gazetteer.pinyin.get(syllables[i: i + length])
-            how = "pinyin"
-            if not hits:
-                if folded is None:
-                    folded = tuple(fold_syllable(s) for s in syllables)
-                hits = lexicon.gazetteer.pinyin_folded.get(folded[i: i + length])
-                how = "pinyin_folded"
-            hits = [h for h in (hits or ()) if _shares_char(window, h.text)]
+            window = text[i: i + length]
+            hits, how = _pinyin_hits(readings[i: i + length], lexicon)
+            hits = [h for h in hits if _shares_char(window, h.text)]
             if hits:
                 match = (length, hits, how)
                 break
@@ -168,6 +160,20 @@ def find_pinyin(ctext: CompactText, lexicon: Lexicon, covered: list[bool]) -> li
         _cover(covered, i, end)
         i = end
     return mentions
+
+
+def _pinyin_hits(readings: list[tuple[str, ...]], lexicon: Lexicon) -> tuple[list, str]:
+    """Gazetteer surfaces whose pinyin matches some reading combination (at most ``MAX_READING_COMBOS``)."""
+    combos = list(islice(product(*readings), MAX_READING_COMBOS))
+    for key in combos:
+        hits = lexicon.gazetteer.pinyin.get(key)
+        if hits:
+            return hits, "pinyin"
+    for key in combos:
+        hits = lexicon.gazetteer.pinyin_folded.get(tuple(fold_syllable(s) for s in key))
+        if hits:
+            return hits, "pinyin_folded"
+    return [], ""
 
 
 def _shares_char(window: str, name: str) -> bool:
@@ -198,31 +204,32 @@ def find_unknown_names(ctext: CompactText, lexicon: Lexicon, covered: list[bool]
 FINDERS: tuple[Finder, ...] = (find_exact, find_pinyin, find_unknown_names)
 
 
-OVERRIDE_WEAK: frozenset[Finder] = frozenset({find_pinyin})
-
-
-def _weak(mention: Mention) -> bool:
-    """Short exact hits a longer homophone repair may override (南海 inside 南海大到 → 南海大道)."""
-    return len(mention.text) <= 2 and mention.source == "lexicon"
+OVERRIDE_CONTAINED: frozenset[Finder] = frozenset({find_pinyin})
+"""Finders whose matches may swallow exact hits they fully contain (南海区仁民政府 → 南海区人民政府)."""
 
 
 def find_mentions(ctext: CompactText, lexicon: Lexicon, finders: tuple[Finder, ...] = FINDERS,
                   extra: list[Mention] | None = None) -> list[Mention]:
     """Run every finder over the text; mentions come back in text order, non-overlapping.
 
-    ``extra`` mentions (from the address parser) are added where no finder found anything. A repair found by a later
-    finder may replace a *weak* earlier hit (a two-character exact match) it overlaps.
+    ``extra`` mentions (from the address parser) are added where no finder found anything.
     """
     covered = [False] * len(ctext.text)
     mentions: list[Mention] = []
     for finder in finders:
-        weak = [m for m in mentions if _weak(m)] if finder in OVERRIDE_WEAK else []
-        for m in weak:
-            for i in range(m.start, m.end):
-                covered[i] = False
-        found = finder(ctext, lexicon, covered)
-        overridden = [w for w in weak if any(f.start < w.end and w.start < f.end for f in found)]
-        mentions = [m for m in mentions if m not in overridden] + found
+        if finder in OVERRIDE_CONTAINED:
+            found = finder(ctext, lexicon, [False] * len(ctext.text))
+            kept = []
+            for f in found:
+                overlapping = [m for m in mentions if m.start < f.end and f.start < m.end]
+                if all(f.start <= m.start and m.end <= f.end and m.end - m.start < f.end - f.start
+                       for m in overlapping):
+                    mentions = [m for m in mentions if m not in overlapping]
+                    kept.append(f)
+            found = kept
+        else:
+            found = finder(ctext, lexicon, covered)
+        mentions += found
         for m in mentions:
             _cover(covered, m.start, m.end)
     for m in extra or ():

@@ -9,6 +9,14 @@ from nlu.location.matcher import Mention
 
 # parser label → the kind of place the resolver understands
 LABEL_KIND = {"road": "road", "subroad": "road", "poi": "poi", "subpoi": "poi", "community": "community"}
+# The parser learnt from shipping addresses; inside complaints it only proposes spans that end like a place name.
+PLACE_ENDINGS = {
+    "road": ("路", "街", "道", "巷", "弄", "大道"),
+    "community": ("村", "社区", "居委会", "新村"),
+    "poi": ("园", "苑", "城", "厦", "场", "店", "楼", "院", "校", "站", "馆", "中心", "小区", "花园", "公寓", "市场",
+            "广场", "公园", "医院", "学校", "酒店", "宾馆", "超市", "银行", "大楼", "村", "湾", "府", "庭", "居", "阁"),
+}
+MIN_CHARS = 3
 
 
 def parser_mention_finder(models_dir: Path) -> Callable[[str], list[Mention]] | None:
@@ -25,7 +33,7 @@ def parser_mention_finder(models_dir: Path) -> Callable[[str], list[Mention]] | 
         mentions = []
         for span in parser.spans(text):
             kind = LABEL_KIND.get(span.label)
-            if kind is not None:
+            if kind is not None and len(span.text) >= MIN_CHARS and span.text.endswith(PLACE_ENDINGS[kind]):
                 mentions.append(Mention(span.start, span.end, span.text, span.text, [], "parser", kind=kind))
         return mentions
 

@@ -31,7 +31,7 @@ LEVEL_FACTOR = {"intersection": 1.0, "poi": 1.0, "road": 1.0, "community": 0.9, 
                 "city": 0.3, "province": 0.2}
 SPECIFICITY = {"intersection": 6, "poi": 5, "road": 5, "community": 4, "street": 2, "district": 1, "city": 0,
                "province": 0}
-INTERSECTION_GAP = re.compile(r"^(?:和|与|跟|同|及|、|/|交|跟那个|和那个)?$")
+INTERSECTION_GAP = re.compile(r"^(?:和|与|跟|同|及|、|/|交|跟那个|和那个|河|合|禾|于|雨|语|根)?$")
 INTERSECTION_AFTER = re.compile(r"^(?:的)?(?:交界|交叉|交汇|交接|路口|十字路口|丁字路口|交口|交界处|路段交界)")
 RELATION = re.compile(r"^(?:的)?(附近|旁边|旁|对面|门口|周边|边上|隔壁|后面|前面|里面|东侧|西侧|南侧|北侧|出口|入口|"
                       r"东门|西门|南门|北门|正门|一带|那边|这边)")

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 MAX_TEXT_CHARS = 5000
 """Longer input is cut (callers never describe a place in more; the rest is kept in the case's own text)."""
@@ -82,6 +82,15 @@ def char_pinyin(char: str) -> str:
     if not is_cjk(char):
         return ""
     return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if char else ""
+
+
+@lru_cache(maxsize=65536)
+def char_readings(char: str) -> tuple[str, ...]:
+    """All toneless readings of one character, the primary first (陆: lu, liu); () for non-Chinese."""
+    if not is_cjk(char):
+        return ()
+    readings = [char_pinyin(char), *pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0]]
+    return tuple(dict.fromkeys(r for r in readings if r))
 
 
 @lru_cache(maxsize=65536)

@@ -1,0 +1,79 @@
+"""Speed of location understanding (one process, one core): resolver build time, normalisation throughput
+(phrases/s over the spoken-style phrase set), and address-parser latency per utterance (p50/p95/max).
+
+Run: ``.venv/bin/python bench/location.py [--seconds 3]``. Prints the figures; no ../shared needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from hotline.settings import REPO_ROOT
+from nlu.location.evaluate import PHRASES
+from nlu.location.service import DEFAULT_CITY_DIR, build_resolver
+
+
+def _phrases() -> list[str]:
+    with PHRASES.open(encoding="utf-8") as handle:
+        return [row["text"] for row in csv.DictReader(handle, delimiter="\t")]
+
+
+def _throughput(fn, items: list[str], seconds: float) -> tuple[float, int]:
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for item in items:
+            fn(item)
+        done += len(items)
+    return done / (time.perf_counter() - start), done
+
+
+def _latencies(fn, items: list[str], rounds: int = 3) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        for item in items:
+            start = time.perf_counter()
+            fn(item)
+            out.append((time.perf_counter() - start) * 1000)
+    return sorted(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args()
+    phrases = _phrases()
+    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    start = time.perf_counter()
+    resolver = build_resolver(DEFAULT_CITY_DIR / "gazetteer.yaml", DEFAULT_CITY_DIR / "grids.geojson", None)
+    print(f"resolver build (gazetteer + national divisions + grids): {(time.perf_counter() - start) * 1000:.0f} ms")
+    rate, n = _throughput(resolver.resolve, phrases, args.seconds)
+    print(f"normalisation (gazetteer only): {rate:,.0f} phrases/s over {n} resolutions of {len(phrases)} phrases")
+    lat = _latencies(resolver.resolve, phrases)
+    print(f"normalisation latency ms: p50 {statistics.median(lat):.3f}  p95 {lat[int(0.95 * len(lat))]:.3f}")
+
+    from nlu.address.model import load_default_parser
+
+    parser = load_default_parser(REPO_ROOT / "models")
+    if parser is None:
+        print("address parser: no model in models/address-crf (skipped)")
+        return
+    compact = [p.replace(" ", "") for p in phrases]
+    lat = _latencies(parser.spans, compact)
+    print(f"parse latency ms (CRF, whole utterance, {len(compact)} utterances x3): p50 {statistics.median(lat):.3f}  "
+          f"p95 {lat[int(0.95 * len(lat))]:.3f}  max {lat[-1]:.3f}")
+    with_parser = build_resolver(DEFAULT_CITY_DIR / "gazetteer.yaml", DEFAULT_CITY_DIR / "grids.geojson",
+                                 REPO_ROOT / "models")
+    rate, n = _throughput(with_parser.resolve, phrases, args.seconds)
+    print(f"normalisation (gazetteer + parser): {rate:,.0f} phrases/s over {n} resolutions")
+    lat = _latencies(with_parser.resolve, phrases)
+    print(f"locate latency ms (gazetteer + parser): p50 {statistics.median(lat):.3f}  "
+          f"p95 {lat[int(0.95 * len(lat))]:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The address element parser: a linear-chain CRF (python-crfsuite) over character tokens.
+
+``AddressParser.tag(tokens)`` gives BIO tags in the corpus's label set (lower-cased); ``spans(text)`` tokenises free
+text (ASR spaces are dropped first) and returns labelled spans with character offsets in that compact text.
+Model files live in ``models/address-crf/`` (``model.crfsuite`` + ``MODEL_CARD.md`` + ``meta.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycrfsuite
+
+from nlu.address.corpus import spans_of, tokenize
+from nlu.address.features import sentence_features
+
+DEFAULT_MODEL_NAME = "address-crf"
+MODEL_FILE = "model.crfsuite"
+META_FILE = "meta.json"
+ENTITIES_FILE = "entities.tsv"
+MAX_TOKENS = 512
+"""Longer inputs are tagged in windows of this many tokens (CRF cost is linear; this bounds latency per call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpan:
+    label: str
+    start: int
+    end: int
+    text: str
+
+
+class AddressParser:
+    """A loaded CRF address parser."""
+
+    def __init__(self, model_dir: Path):
+        self.model_dir = Path(model_dir)
+        meta_path = self.model_dir / META_FILE
+        self.meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        self.use_lexicon = bool(self.meta.get("use_lexicon", True))
+        self.entities = load_entities(self.model_dir / ENTITIES_FILE)
+        self.tagger = pycrfsuite.Tagger()
+        self.tagger.open(str(self.model_dir / MODEL_FILE))
+
+    def tag(self, tokens: list[str]) -> list[str]:
+        """BIO tags for one address (or utterance) already split into tokens."""
+        if not tokens:
+            return []
+        tags: list[str] = []
+        for start in range(0, len(tokens), MAX_TOKENS):
+            window = tokens[start: start + MAX_TOKENS]
+            tags.extend(self.tagger.tag(sentence_features(window, self.use_lexicon, self.entities)))
+        return tags
+
+    def spans(self, text: str) -> list[TextSpan]:
+        """Labelled spans of free text, offsets in ``text`` (pass compact text: no spaces)."""
+        tokens, offsets = tokenize(text)
+        tags = self.tag(tokens)
+        out = []
+        for span in spans_of(tags, tokens):
+            start, end = offsets[span.start][0], offsets[span.end - 1][1]
+            out.append(TextSpan(span.label, start, end, text[start:end]))
+        return out
+
+    def parse(self, text: str) -> dict[str, list[str]]:
+        """Elements by label, e.g. ``{"road": ["海五路"], "roadno": ["32号"]}`` (whitespace removed first)."""
+        compact = re.sub(r"\s+", "", text or "")
+        out: dict[str, list[str]] = {}
+        for span in self.spans(compact):
+            out.setdefault(span.label, []).append(span.text)
+        return out
+
+
+def load_entities(path: Path) -> dict[str, frozenset[str]] | None:
+    """The entity lexicon saved with a model (``string<TAB>label,label``), or None."""
+    if not path.exists():
+        return None
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text, _, labels = line.partition("\t")
+        if text and labels:
+            out[text] = frozenset(labels.split(","))
+    return out
+
+
+def model_dir(models_dir: Path, name: str = DEFAULT_MODEL_NAME) -> Path:
+    return Path(models_dir) / name
+
+
+def load_default_parser(models_dir: Path, name: str = DEFAULT_MODEL_NAME) -> AddressParser | None:
+    """The installed parser, or None when ``models/<name>/model.crfsuite`` is absent."""
+    path = model_dir(models_dir, name)
+    return AddressParser(path) if (path / MODEL_FILE).exists() else None
