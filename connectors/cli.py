@@ -37,7 +37,8 @@ def serve(
 
     _logging()
     settings = get_settings()
-    db.upgrade(settings.resolved_database_url())  # once here, not in every worker process
+    if settings.auto_migrate:
+        db.upgrade(settings.resolved_database_url())  # once here, not in every worker process
     os.environ["HOTLINE_AUTO_MIGRATE"] = "false"
     if not settings.redis_url:  # worker processes must share this process's embedded Redis
         os.environ["HOTLINE_REDIS_URL"] = redis_url(settings)
@@ -54,7 +55,8 @@ def worker(name: Annotated[str | None, typer.Option(help="consumer name (stable 
     _logging()
     settings = get_settings()
     url = settings.resolved_database_url()
-    db.upgrade(url)
+    if settings.auto_migrate:
+        db.upgrade(url)
     sessions = db.make_sessionmaker(db.make_engine(url, pool_size=2))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     city_dir: Path = Field(REPO_ROOT / "cities" / "foshan-nanhai", description="The city configuration folder.")
     pipeline_config: Path = Field(REPO_ROOT / "config" / "pipeline.yaml", description="Analysis pipeline definition.")
     models_dir: Path = Field(REPO_ROOT / "models", description="Trained artifacts with their model cards.")
+    vosk_model: Path | None = Field(None, description="Vosk model folder; unset → models_dir/vosk (hotline models install-vosk).")
 
     max_text_chars: int = Field(5000, description="Longest citizen text accepted by intake (characters).")
     max_body_bytes: int = Field(64 * 1024, description="Largest request body accepted by the API (bytes).")

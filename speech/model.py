@@ -11,7 +11,6 @@ zip into ``<models_dir>/vosk`` (or the folder named by ``HOTLINE_VOSK_MODEL``), 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 import zipfile
@@ -19,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.settings import get_settings
 
 VOSK_MODEL_ENV = "HOTLINE_VOSK_MODEL"
 """Environment variable naming the model folder (until ``Settings`` grows a ``vosk_model`` field)."""
@@ -83,11 +81,14 @@ class ModelInfo:
 
 
 def default_model_dir() -> Path:
-    """The model folder in use: ``$HOTLINE_VOSK_MODEL`` if set, else ``<settings.models_dir>/vosk``."""
-    configured = os.environ.get(VOSK_MODEL_ENV, "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    return get_settings().models_dir / "vosk"
+    """The model folder in use: ``settings.vosk_model`` (``$HOTLINE_VOSK_MODEL``) if set, else ``<models_dir>/vosk``.
+
+    Read fresh from the environment each time, so a model installed or configured after start-up is found.
+    """
+    from hotline.settings import Settings
+
+    settings = Settings()
+    return settings.vosk_model.expanduser() if settings.vosk_model else settings.models_dir / "vosk"
 
 
 def _missing(root: Path, names: Iterable[str]) -> list[str]:

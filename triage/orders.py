@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.case import Case
 from hotline.city import CityConfig
-from triage.db import transaction
+from triage.db import relaxed_durability, transaction
 from triage.lifecycle import Status, check_transition
 from triage.models import OrderCounter, OrderHistory, OutboxEvent, WorkOrder, utcnow
 
@@ -82,6 +82,7 @@ def next_order_number(factory: sessionmaker[Session], prefix: str, tz: ZoneInfo,
     """
     day_prefix = f"{prefix}{now.astimezone(tz):%Y%m%d}"
     with transaction(factory) as session:
+        relaxed_durability(session)
         insert = _upsert_for(session)
         stmt = (
             insert(OrderCounter)

@@ -31,7 +31,8 @@ from triage.orders import OrderService
 
 log = logging.getLogger(__name__)
 
-# Routers other packages ship: (module, roles allowed). Mounted when the module is present.
+# Routers other packages ship: (module, roles allowed). Mounted when the module is present. A router module may
+# declare ``BODY_LIMITS = {path_prefix: bytes}`` for bodies larger than the API's default (audio uploads).
 OPTIONAL_ROUTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("connectors.api.routers.speech", ("agent", "admin", "citizen")),
     ("connectors.api.routers.chat", ("citizen", "agent", "admin")),
@@ -71,7 +72,9 @@ def build_services(settings: Settings, city: CityConfig | None = None, pipeline:
     )
 
 
-def _mount_optional(app: FastAPI) -> None:
+def _mount_optional(app: FastAPI) -> dict[str, int]:
+    """Mount the optional routers present; return their body limits."""
+    limits: dict[str, int] = {}
     for module_name, roles in OPTIONAL_ROUTERS:
         try:
             module = importlib.import_module(module_name)
@@ -80,6 +83,8 @@ def _mount_optional(app: FastAPI) -> None:
                 continue
             raise
         app.include_router(module.router, dependencies=[Depends(require_roles(*roles))])
+        limits.update(getattr(module, "BODY_LIMITS", {}))
+    return limits
 
 
 def create_app(settings: Settings | None = None, services: AppServices | None = None) -> FastAPI:
@@ -104,10 +109,9 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
     app.state.services = services
     if services is not None:
         app.state.pipeline = services.pipeline
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (intake.router, orders.router):
         app.include_router(router, dependencies=[Depends(documented_key)])
-    _mount_optional(app)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, limits=_mount_optional(app))
     return app

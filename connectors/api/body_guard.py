@@ -14,12 +14,22 @@ from connectors.api.errors import error_response
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    """``max_bytes`` for every body, except paths under a prefix in ``limits`` (e.g. audio uploads), which get theirs."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, limits: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.limits = limits or {}
+
+    def _limit(self, path: str) -> int:
+        return next((limit for prefix, limit in self.limits.items() if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope["path"])
+        if limit != self.max_bytes:  # routes with their own limit read and check their bodies themselves
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

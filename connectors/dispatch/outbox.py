@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.db import transaction
+from triage.db import relaxed_durability, transaction
 from triage.models import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ class OutboxPublisher:
         """Publish these (committed) outbox rows now."""
         ids = list(event_ids)
         with transaction(self.sessions) as session:
+            relaxed_durability(session)
             stmt = select(OutboxEvent).where(OutboxEvent.id.in_(ids), OutboxEvent.published_at.is_(None))
             self._publish_rows(session, session.execute(stmt).scalars())
 

@@ -37,6 +37,8 @@ from speech.service import CallSession, suggest, transcribe
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/speech", tags=["speech"])
+BODY_LIMITS = {"/v1/speech/": MAX_UPLOAD_BYTES}
+"""Audio uploads are checked against their own limit by the route itself (see ``connectors.api.body_guard``)."""
 
 MAX_FRAME_BYTES = 1024 * 1024
 """Largest WebSocket audio frame (about 32 s of 16 kHz PCM); clients normally send 20–200 ms frames."""

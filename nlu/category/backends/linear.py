@@ -23,6 +23,7 @@ from nlu.category.guess import guess_from_leaf
 from nlu.taxonomy import Taxonomy
 
 MODEL_FILE = "model.joblib"
+_SEP = "\x1f"  # never in cleaned text (control characters are removed)
 META_FILE = "meta.json"
 
 
@@ -41,14 +42,26 @@ class LinearModel:
         return self.classifier.predict_proba(self.vectorizer.transform(texts))
 
     def save(self, folder: Path, meta: dict[str, Any]) -> None:
+        """The vocabulary is stored as one joined string (unpickling a 100k-entry dict costs about a second)."""
         folder.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"vectorizer": self.vectorizer, "classifier": self.classifier}, folder / MODEL_FILE, compress=3)
+        vocabulary = self.vectorizer.vocabulary_
+        terms = [""] * len(vocabulary)
+        for term, index in vocabulary.items():
+            terms[index] = term
+        del self.vectorizer.vocabulary_
+        try:
+            parts = {"vectorizer": self.vectorizer, "classifier": self.classifier, "terms": _SEP.join(terms)}
+            joblib.dump(parts, folder / MODEL_FILE, compress=3)
+        finally:
+            self.vectorizer.vocabulary_ = vocabulary
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LinearModel:
         parts = joblib.load(folder / MODEL_FILE)
-        return cls(parts["vectorizer"], parts["classifier"])
+        vectorizer = parts["vectorizer"]
+        vectorizer.vocabulary_ = {term: i for i, term in enumerate(parts["terms"].split(_SEP))}
+        return cls(vectorizer, parts["classifier"])
 
 
 class LinearClassifier:
@@ -60,7 +73,14 @@ class LinearClassifier:
         self.taxonomy = taxonomy
         self.model = model
         self.keyword = KeywordClassifier(taxonomy)
-        self._features = np.asarray(model.vectorizer.get_feature_names_out())
+        self._feature_names: np.ndarray | None = None
+
+    @property
+    def _features(self) -> np.ndarray:
+        """Feature names, built on first use (only needed to explain a guess without cue words)."""
+        if self._feature_names is None:
+            self._feature_names = np.asarray(self.model.vectorizer.get_feature_names_out())
+        return self._feature_names
 
     def _reasons(self, row: Any, class_index: int, cue_words: list[str]) -> list[str]:
         if cue_words:

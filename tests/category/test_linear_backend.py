@@ -1,0 +1,91 @@
+"""Training and prediction of the linear backend on this project's own synthetic data (no ../shared needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hotline.case import Case
+from hotline.registry import components
+from nlu.category import components as _registers  # noqa: F401
+from nlu.category.backend import make_backend
+from nlu.category.cli import predict_records
+from nlu.category.training.train import TrainConfig, correction_examples, run_training
+
+SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, max_features=20_000, self_train=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_shared(tmp_path_factory):
+    """Run as on a user's machine: no ../shared corpus (tests must not depend on it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOTLINE_SHARED_DIR", str(tmp_path_factory.mktemp("empty-shared")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, taxonomy, no_shared):
+    folder = tmp_path_factory.mktemp("models") / "category-linear"
+    corrections = correction_examples(
+        taxonomy,
+        [{"text": "我家小孩的学籍转不过来", "title": "", "code": "FW140207"}] * 3
+        + [{"text": "x", "code": "NOPE"}],  # unknown code: skipped
+    )
+    promoted, meta = run_training(taxonomy, folder, corrections, SMALL)
+    return folder, promoted, meta
+
+
+def test_training_writes_model_and_figures(trained):
+    folder, promoted, meta = trained
+    assert promoted and (folder / "model.joblib").exists() and (folder / "meta.json").exists()
+    assert meta["training_examples"]["corrections"] == 3
+    dev = meta["dev"]["synth-dev"]
+    assert dev["n"] > 100 and dev["accuracy"] > 0.5  # well above chance over 15 domains
+
+
+def test_prediction_fills_every_field(trained, taxonomy):
+    folder, _, _ = trained
+    backend = make_backend("linear", taxonomy, model_dir=folder)
+    guesses = backend.predict("我们小区门口有人摆摊占道经营，天天都有", top_k=3)
+    assert len(guesses) == 3 and guesses[0].domain == "城乡建设"
+    assert guesses[0].code == "SJ0507" and "占道经营" in guesses[0].reasons
+    assert abs(sum(g.confidence for g in guesses) - 1.0) < 0.5 and guesses[0].confidence >= guesses[1].confidence
+    assert backend.predict("社保卡丢了怎么补办啊", top_k=1)[0].domain == "劳动和社会保障"
+
+
+def test_not_worse_gate(trained, taxonomy):
+    folder, _, meta = trained
+    worse = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    for report in worse["dev"].values():
+        report["macro_f1"] = 1.01  # pretend the shipped model is better than anything
+    (folder / "meta.json").write_text(json.dumps(worse), encoding="utf-8")
+    promoted, _ = run_training(taxonomy, folder, (), SMALL)
+    assert not promoted
+
+
+def test_category_model_component(trained, context):
+    folder, _, _ = trained
+    step = components.get("category_model")(context, backend="linear", model_dir=str(folder), review_below=0.5)
+    case = step(Case(text="燃气管道泄漏有味道，好大煤气味"))
+    assert case.category.code == "SJ0403" and case.notes["category_backend"] == "linear"
+    empty = step(Case(text="🙂🙂"))
+    assert empty.category is None and empty.review_reasons
+
+
+@pytest.mark.parametrize("backend_name", ["keyword", "linear"])
+def test_predict_records_bad_input(trained, taxonomy, backend_name):
+    folder, _, _ = trained
+    backend = make_backend(backend_name, taxonomy, model_dir=folder)
+    rows = predict_records(backend, [
+        {"id": "a", "title": "", "text": "", "time": ""},
+        {"id": "b", "title": "!!!", "text": "😀😀", "time": ""},
+        {"id": "c", "title": "", "text": "street light broken", "time": ""},
+        {"id": "d", "title": "路灯", "text": "  路灯不亮\t\n\x00 street light " + "很" * 10_000, "time": ""},
+        "not an object",
+    ])
+    assert [r["id"] for r in rows] == ["a", "b", "c", "d", None]
+    for row in rows[:3] + rows[4:]:
+        assert row["domain"] is None and row["category"] is None and row["confidence"] == 0.0
+    assert rows[3]["domain"] == "城乡建设" and rows[3]["truncated"] is True
+    assert set(rows[3]["category"]) == {"code", "name", "path"}
