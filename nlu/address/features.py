@@ -65,11 +65,36 @@ ENTITY_LABELS = frozenset({"poi", "subpoi", "road", "community", "town", "devzon
 """Labels whose training strings form the model's entity lexicon (names recur across addresses)."""
 
 
+def repeat_marks(tokens: list[str], min_tokens: int = 2) -> list[str]:
+    """``B``/``I`` where a run of tokens repeats an earlier part of the same text (杭州市余杭区杭州市余杭区…): the
+    corpus tags such repeats ``redundant``."""
+    n = len(tokens)
+    marks = [""] * n
+    i = 0
+    while i < n:
+        best = 0
+        for j in range(i):
+            k = 0
+            while i + k < n and j + k < i and tokens[j + k] == tokens[i + k]:
+                k += 1
+            best = max(best, k)
+        if best >= min_tokens:
+            marks[i] = "B"
+            for k in range(i + 1, i + best):
+                marks[k] = "I"
+            i += best
+        else:
+            i += 1
+    return marks
+
+
 def sentence_features(tokens: list[str], use_lexicon: bool = True,
-                      entities: dict[str, frozenset[str]] | None = None) -> list[dict[str, float | str]]:
+                      entities: dict[str, frozenset[str]] | None = None,
+                      repeats: bool = False) -> list[dict[str, float | str]]:
     """One feature dict per token (python-crfsuite's ItemSequence input).
 
     ``entities``: the model's entity lexicon (string → labels seen in training); matches become ``ent:`` features.
+    ``repeats``: mark runs that repeat earlier text (``rep:`` features).
     """
     norm = [_norm(t) for t in tokens]
     shapes = [shape(t) for t in tokens]
@@ -77,6 +102,7 @@ def sentence_features(tokens: list[str], use_lexicon: bool = True,
     if entities:
         for i, extra in enumerate(lexicon_tags(tokens, entities)):
             marks[i] |= {f"ent{m}" for m in extra}
+    reps = repeat_marks(tokens) if repeats else [""] * len(tokens)
     n = len(tokens)
 
     def at(seq: list[str], i: int) -> str:
@@ -100,6 +126,9 @@ def sentence_features(tokens: list[str], use_lexicon: bool = True,
             f["BOS"] = 1.0
         if i == n - 1:
             f["EOS"] = 1.0
+        if reps[i]:
+            f[f"rep:{reps[i]}"] = 1.0
+            f[f"rep:{reps[i]}:{at(norm, i)}"] = 1.0
         for mark in marks[i]:
             f[f"lex:{mark}"] = 1.0
         features.append(f)

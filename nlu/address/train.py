@@ -19,7 +19,7 @@ from nlu.address.metrics import entity_scores
 from nlu.address.model import ENTITIES_FILE, META_FILE, MODEL_FILE, AddressParser
 
 CORPUS = "chinese-address-parsing-naacl2019"
-DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 200, "feature.possible_transitions": True}
+DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 300, "feature.possible_transitions": True}
 FOLDS = 5
 
 
@@ -63,7 +63,7 @@ def corpus_file(split: str) -> Path:
 
 
 def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dict | None = None,
-          dev_path: Path | None = None, use_entities: bool = True) -> dict:
+          dev_path: Path | None = None, use_entities: bool = True, repeats: bool = True) -> dict:
     """Train, save model + meta.json (+ entities.tsv) into ``out_dir``; returns the meta (with dev figures when
     ``dev_path``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dic
     trainer = pycrfsuite.Trainer(verbose=False)
     oof = out_of_fold_lexicons(data) if use_entities else [None] * len(data)
     for (tokens, tags), lexicon in zip(data, oof):
-        trainer.append(sentence_features(tokens, use_lexicon, lexicon), tags)
+        trainer.append(sentence_features(tokens, use_lexicon, lexicon, repeats), tags)
     entities_path = out_dir / ENTITIES_FILE
     if use_entities:
         lexicon = as_lexicon(entity_counts(data))
@@ -82,7 +82,7 @@ def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dic
     trainer.set_params({**DEFAULT_PARAMS, **(params or {})})
     start = time.perf_counter()
     trainer.train(str(out_dir / MODEL_FILE))
-    meta = {"algorithm": "crf-lbfgs", "params": {**DEFAULT_PARAMS, **(params or {})}, "use_lexicon": use_lexicon, "use_entities": use_entities,
+    meta = {"algorithm": "crf-lbfgs", "params": {**DEFAULT_PARAMS, **(params or {})}, "use_lexicon": use_lexicon, "use_entities": use_entities, "repeat_features": repeats,
             "train_addresses": len(data), "train_seconds": round(time.perf_counter() - start, 1),
             "train_file": f"{CORPUS}/{train_path.name}"}
     (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

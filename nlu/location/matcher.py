@@ -208,6 +208,18 @@ OVERRIDE_CONTAINED: frozenset[Finder] = frozenset({find_pinyin})
 """Finders whose matches may swallow exact hits they fully contain (南海区仁民政府 → 南海区人民政府)."""
 
 
+def _home(mention: Mention, lexicon: Lexicon) -> bool:
+    """The mention names the home area (a gazetteer entry, or the home district or one of its ancestors)."""
+    home = lexicon.gazetteer.jurisdiction.adcode
+    return any(isinstance(t, GazetteerEntry) or home.startswith(t.code) or t.code.startswith(home)
+               for t, _ in mention.targets)
+
+
+def _foreign(mention: Mention, lexicon: Lexicon) -> bool:
+    """Every meaning of the mention lies outside the home district (广西's 贵城街道 heard for 桂城街道)."""
+    return bool(mention.targets) and not _home(mention, lexicon)
+
+
 def find_mentions(ctext: CompactText, lexicon: Lexicon, finders: tuple[Finder, ...] = FINDERS,
                   extra: list[Mention] | None = None) -> list[Mention]:
     """Run every finder over the text; mentions come back in text order, non-overlapping.
@@ -220,9 +232,11 @@ def find_mentions(ctext: CompactText, lexicon: Lexicon, finders: tuple[Finder, .
         if finder in OVERRIDE_CONTAINED:
             found = finder(ctext, lexicon, [False] * len(ctext.text))
             kept = []
+            home_said = any(_home(m, lexicon) for m in mentions)
             for f in found:
                 overlapping = [m for m in mentions if m.start < f.end and f.start < m.end]
-                if all(f.start <= m.start and m.end <= f.end and m.end - m.start < f.end - f.start
+                if all(f.start <= m.start and m.end <= f.end and (m.end - m.start < f.end - f.start
+                                                                  or (home_said and _foreign(m, lexicon)))
                        for m in overlapping):
                     mentions = [m for m in mentions if m not in overlapping]
                     kept.append(f)

@@ -17,6 +17,8 @@ PLACE_ENDINGS = {
             "广场", "公园", "医院", "学校", "酒店", "宾馆", "超市", "银行", "大楼", "村", "湾", "府", "庭", "居", "阁"),
 }
 MIN_CHARS = 3
+NOT_IN_NAMES = frozenset("我你他她这那条个的了在是有就都也还么什哪啥")
+"""Characters of ordinary speech that never occur in the names the parser may propose (这条路, 我家楼)."""
 
 
 def parser_mention_finder(models_dir: Path) -> Callable[[str], list[Mention]] | None:
@@ -33,7 +35,8 @@ def parser_mention_finder(models_dir: Path) -> Callable[[str], list[Mention]] | 
         mentions = []
         for span in parser.spans(text):
             kind = LABEL_KIND.get(span.label)
-            if kind is not None and len(span.text) >= MIN_CHARS and span.text.endswith(PLACE_ENDINGS[kind]):
+            if (kind is not None and len(span.text) >= MIN_CHARS and span.text.endswith(PLACE_ENDINGS[kind])
+                    and not NOT_IN_NAMES.intersection(span.text)):
                 mentions.append(Mention(span.start, span.end, span.text, span.text, [], "parser", kind=kind))
         return mentions
 

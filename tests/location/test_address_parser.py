@@ -106,8 +106,18 @@ def test_predict_empty_input(tiny_model, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "out.txt").read_text(encoding="utf-8") == ""
 
 
-@pytest.mark.skipif(load_default_parser(REPO / "models") is None, reason="models/address-crf not installed")
-def test_shipped_model_parses_a_complaint():
+def test_shipped_model_parses_an_address():
     parser = load_default_parser(REPO / "models")
+    assert parser is not None, "models/address-crf is part of the repository"
     parsed = parser.parse("浙江省杭州市余杭区闲林街道五常大道翡翠城12幢3单元501室")
     assert parsed.get("road") == ["五常大道"] and parsed.get("prov") == ["浙江省"]
+
+
+def test_parser_inside_the_resolver_finds_unknown_names_and_ignores_speech():
+    from nlu.location.service import resolver_for
+
+    resolver = resolver_for(DEFAULT_CITY_DIR, REPO / "models")
+    for text in ["这条路的路灯坏了", "我家楼下的垃圾没人清", "请帮忙处理一下谢谢"]:
+        assert resolver.resolve(text).place is None, text
+    place = resolver.resolve("桂城街道翠景花园3栋楼下有积水").place
+    assert place.street == "桂城街道" and place.poi == "翠景花园" and place.lon is None

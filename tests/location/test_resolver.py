@@ -144,3 +144,14 @@ def test_division_short_form_glued_to_a_name_is_not_a_city(resolver):
 def test_unknown_road_after_short_street_alias(resolver):
     place = resolver.resolve("桂城文华路有人占道").place
     assert place.street == "桂城街道" and place.road == "文华路"
+
+
+def test_foreign_homophone_of_a_home_street_is_repaired_in_home_context(resolver):
+    # 贵城街道 exists in 广西贵港; after 南海区 the caller means 桂城街道
+    place = resolver.resolve("南海区贵城街道贵和路有人乱摆摊").place
+    assert place.in_jurisdiction and place.street == "桂城街道" and place.road == "桂和路"
+
+
+def test_longer_name_wins_over_a_division_inside_it(resolver):
+    place = resolver.resolve("海六路河南海大道交界有人摆摊").place
+    assert place.poi == "海六路与南海大道交叉口"
