@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from nlu.geodata.divisions import Division, Divisions
 from nlu.location.gazetteer import FUZZY_MIN_CHARS, Gazetteer, GazetteerEntry
-from nlu.location.text import CompactText, char_readings, fold_syllable, is_cjk
+from nlu.location.text import CompactText, char_readings, folded_readings, is_cjk
 
 Target = GazetteerEntry | Division
 
@@ -92,6 +92,9 @@ class Lexicon:
         self.forms = forms
         self.max_len = max(len(k) for k in forms)
         self.fuzzy_max_len = max((len(k) for k in gazetteer.surfaces), default=0)
+        self.fuzzy_lengths = sorted({len(k) for k in gazetteer.pinyin}, reverse=True)
+        self.first_syllables = frozenset(k[0] for k in gazetteer.pinyin) | frozenset(
+            k[0] for k in gazetteer.pinyin_folded)
 
 
 Finder = Callable[[CompactText, Lexicon, list[bool]], list[Mention]]
@@ -134,15 +137,20 @@ def find_pinyin(ctext: CompactText, lexicon: Lexicon, covered: list[bool]) -> li
     name's, first exactly, then with near-homophones folded (sh/s, n/l, -ng/-n …)."""
     text, n = ctext.text, len(ctext.text)
     readings = [char_readings(ch) for ch in text]
+    folded = [folded_readings(ch) for ch in text]
     mentions: list[Mention] = []
     i = 0
+    first = lexicon.first_syllables
     while i < n:
         match = None
-        for length in range(min(lexicon.fuzzy_max_len, n - i), FUZZY_MIN_CHARS - 1, -1):
-            if any(covered[i: i + length]) or not all(readings[i: i + length]):
+        if not any(r in first for r in readings[i]) and not any(r in first for r in folded[i]):
+            i += 1
+            continue
+        for length in lexicon.fuzzy_lengths:
+            if i + length > n or any(covered[i: i + length]) or not all(readings[i: i + length]):
                 continue
             window = text[i: i + length]
-            hits, how = _pinyin_hits(readings[i: i + length], lexicon)
+            hits, how = _pinyin_hits(readings[i: i + length], folded[i: i + length], lexicon)
             hits = [h for h in hits if _shares_char(window, h.text)]
             if hits:
                 match = (length, hits, how)
@@ -162,17 +170,15 @@ def find_pinyin(ctext: CompactText, lexicon: Lexicon, covered: list[bool]) -> li
     return mentions
 
 
-def _pinyin_hits(readings: list[tuple[str, ...]], lexicon: Lexicon) -> tuple[list, str]:
+def _pinyin_hits(readings: list[tuple[str, ...]], folded: list[tuple[str, ...]],
+                 lexicon: Lexicon) -> tuple[list, str]:
     """Gazetteer surfaces whose pinyin matches some reading combination (at most ``MAX_READING_COMBOS``)."""
-    combos = list(islice(product(*readings), MAX_READING_COMBOS))
-    for key in combos:
-        hits = lexicon.gazetteer.pinyin.get(key)
-        if hits:
-            return hits, "pinyin"
-    for key in combos:
-        hits = lexicon.gazetteer.pinyin_folded.get(tuple(fold_syllable(s) for s in key))
-        if hits:
-            return hits, "pinyin_folded"
+    for index, how, keys in ((lexicon.gazetteer.pinyin, "pinyin", readings),
+                             (lexicon.gazetteer.pinyin_folded, "pinyin_folded", folded)):
+        for key in islice(product(*keys), MAX_READING_COMBOS):
+            hits = index.get(key)
+            if hits:
+                return hits, how
     return [], ""
 
 

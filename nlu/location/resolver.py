@@ -309,21 +309,27 @@ class LocationResolver:
                      poi=unknown.text if unknown.kind in {"poi", "community"} else None, adcode=j.adcode,
                      confidence=round(h.confidence, 3), reasons=list(h.reasons), in_jurisdiction=True)
 
+    def _roads_near(self, poi: GazetteerEntry) -> list[tuple[float, GazetteerEntry, Point]]:
+        """The three nearest roads within ``NEARBY_METRES`` of a landmark (cached per landmark)."""
+        cache = self.__dict__.setdefault("_near_cache", {})
+        if id(poi) not in cache:
+            origin, scored = poi.point, []
+            for entry in self.gazetteer.entries:
+                if entry.kind != "road" or entry.geometry is None:
+                    continue
+                near, _ = nearest_points(entry.geometry, origin)
+                metres = _distance_m(near, origin)
+                if metres <= NEARBY_METRES:
+                    scored.append((metres, entry, near))
+            cache[id(poi)] = sorted(scored, key=lambda s: s[0])[:3]
+        return cache[id(poi)]
+
     def _nearby(self, best: Hypothesis) -> list[Place]:
         """Only a landmark (千灯湖公园旁边): the roads within a few hundred metres, nearest first."""
         if best.level != "poi" or best.entry is None or best.entry.point is None:
             return []
-        origin = best.entry.point
-        scored = []
-        for entry in self.gazetteer.entries:
-            if entry.kind != "road" or entry.geometry is None:
-                continue
-            near, _ = nearest_points(entry.geometry, origin)
-            metres = _distance_m(near, origin)
-            if metres <= NEARBY_METRES:
-                scored.append((metres, entry, near))
         places = []
-        for metres, entry, near in sorted(scored, key=lambda s: s[0])[:3]:
+        for metres, entry, near in self._roads_near(best.entry):
             h = Hypothesis(level="road", entry=entry, how="name",
                            confidence=round(0.5 * best.confidence, 3),
                            reasons=[f"距{best.entry.name}约{int(round(metres, -1))}米"])

@@ -119,3 +119,9 @@ def name_pinyin_key(name: str, fold: bool = False) -> tuple[str, ...]:
     if len(key) != len(name):
         key = pinyin_key(name)
     return tuple(fold_syllable(s) for s in key) if fold else key
+
+
+@lru_cache(maxsize=65536)
+def folded_readings(char: str) -> tuple[str, ...]:
+    """``char_readings`` with near-homophones folded (see ``fold_syllable``)."""
+    return tuple(dict.fromkeys(fold_syllable(r) for r in char_readings(char)))
