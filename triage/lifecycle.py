@@ -49,6 +49,34 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 
+class Action(StrEnum):
+    """What an ``order_history`` row records (its ``action`` column). KPIs and audits read these names."""
+
+    CREATED = "created"                        # 受理 (status received/registered/merged, see changes)
+    CORRECTED = "corrected"                    # an agent changed suggested fields
+    ACCEPTED = "accepted"                      # an agent accepted a reviewed order → 立案
+    DISPATCHED = "dispatched"                  # 派遣: delivered to the department's system
+    DEAD_LETTERED = "dead_lettered"            # delivery gave up after N failures; an agent must act
+    SIGNED = "signed"                          # 签收: the department took it on → 处置中
+    RETURNED = "returned"                      # 退单: the department says it is not theirs
+    REASSIGNED = "reassigned"                  # 改派: the centre sends it to another department
+    EXTENSION_REQUESTED = "extension_requested"  # 延期申请
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REJECTED = "extension_rejected"
+    HANDLED = "handled"                        # the department reports it done (result note)
+    VERIFIED = "verified"                      # 核查 passed
+    REWORK = "rework"                          # 返工: 核查 failed or the citizen was not satisfied
+    CLOSED = "closed"                          # 结案
+    FOLLOWED_UP = "followed_up"                # 回访 (satisfied or not in changes)
+    URGED = "urged"                            # 催办
+    SATISFIED = "satisfied"                    # the citizen said they are satisfied (outside 回访)
+    COMPLAINED = "complained"                  # the citizen complained about the handling
+    MERGED = "merged"                          # this report was linked to an earlier order (合并)
+    REPORTER_ADDED = "reporter_added"          # another citizen reported the same problem
+    WARNED = "warned"                          # 预警: the deadline is near
+    ESCALATED = "escalated"                    # 督办: the deadline has passed
+
+
 class TransitionError(ValueError):
     """A status change the closed loop does not allow."""
 

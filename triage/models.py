@@ -110,6 +110,21 @@ class WorkOrder(Base):
     dispatch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The closed loop (timestamps denormalised from the history for measures and lists)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result_note: Mapped[str | None] = mapped_column(Text)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    returned_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    """0 none, 1 预警 (deadline near), 2 督办 (deadline passed)."""
+    pending_extension_hours: Mapped[float | None] = mapped_column(Float)
+    pending_extension_reason: Mapped[str | None] = mapped_column(Text)
+
     analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The pipeline's full output when the order was created (candidates, reasons, trace)."""
 
