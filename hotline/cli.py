@@ -17,6 +17,7 @@ app.add_typer(models_app, name="models")
 # Modules with ``register(app, predict_app, eval_app, models_app)``; a missing optional module is skipped.
 _PLUGINS: tuple[str, ...] = (
     "connectors.cli",
+    "triage.cli",
     "nlu.category.cli",
     "nlu.location.cli",
     "speech.cli",

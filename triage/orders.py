@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.case import Case
 from hotline.city import CityConfig
 from triage.db import relaxed_durability, transaction
-from triage.lifecycle import Status, check_transition
+from triage.lifecycle import Action, Status, check_transition
 from triage.models import OrderCounter, OrderHistory, OutboxEvent, WorkOrder, utcnow
 
 ORDER_EVENTS_STREAM = "hotline:orders:events"
@@ -39,6 +39,22 @@ class EventPublisher(Protocol):
     def ping(self) -> None: ...
 
     def publish(self, event_ids: Iterable[int]) -> None: ...
+
+
+@dataclass
+class DuplicateMatch:
+    """An open order this report repeats (合并/关联), and why the finder thinks so."""
+
+    order_id: int
+    number: str
+    score: float
+    reasons: list[str]
+
+
+class DuplicateFinder(Protocol):
+    """Finds an open order about the same problem (same or similar category, same place, recent, similar words)."""
+
+    def find(self, session: Session, case: Case, now: datetime) -> DuplicateMatch | None: ...
 
 
 class IdempotencyConflict(Exception):
@@ -133,11 +149,13 @@ class OrderService:
         analyse: Callable[[Case], Case],
         city: CityConfig,
         publisher: EventPublisher,
+        duplicates: DuplicateFinder | None = None,
     ):
         self.sessions = sessions
         self.analyse = analyse
         self.city = city
         self.publisher = publisher
+        self.duplicates = duplicates
         self.tz = ZoneInfo(city.timezone)
 
     # -- intake ---------------------------------------------------------------------------------------------------
@@ -206,9 +224,10 @@ class OrderService:
         idempotency: tuple[str, str] | None,
         fingerprint: str,
     ) -> tuple[WorkOrder, list[int]]:
-        auto_dispatch = not case.review_reasons and case.department is not None
-        status = Status.REGISTERED if auto_dispatch else Status.RECEIVED
         with transaction(self.sessions) as session:
+            match = self.duplicates.find(session, case, case.received_at or utcnow()) if self.duplicates else None
+            auto_dispatch = match is None and not case.review_reasons and case.department is not None
+            status = Status.MERGED if match else (Status.REGISTERED if auto_dispatch else Status.RECEIVED)
             order = WorkOrder(
                 number=number,
                 channel=data.channel,
@@ -217,7 +236,8 @@ class OrderService:
                 contact_name=data.contact_name,
                 contact_phone=data.contact_phone,
                 status=status.value,
-                dispatch_state="queued" if auto_dispatch else "held",
+                dispatch_state="queued" if auto_dispatch else ("merged" if match else "held"),
+                duplicate_of_id=match.order_id if match else None,
                 analysis=case.to_dict(),
                 idempotency_scope=idempotency[0] if idempotency else None,
                 idempotency_key=idempotency[1] if idempotency else None,
@@ -228,14 +248,36 @@ class OrderService:
             )
             session.add(order)
             session.flush()
-            why = "自动立案并派遣" if auto_dispatch else "待坐席审核：" + "；".join(case.review_reasons)
+            if match:
+                why = f"与工单 {match.number} 反映同一问题，已合并：" + "；".join(match.reasons)
+                self._add_reporter(session, match, order, actor)
+            elif auto_dispatch:
+                why = "自动立案并派遣"
+            else:
+                why = "待坐席审核：" + "；".join(case.review_reasons)
             created = OrderHistory(
-                order_id=order.id, actor=actor, action="created", changes={"status": [None, status.value]}, reason=why
+                order_id=order.id, actor=actor, action=Action.CREATED, changes={"status": [None, status.value]}, reason=why
             )
             session.add(created)
             event_ids = [self._queue_dispatch(session, order)] if auto_dispatch else []
             order.history  # noqa: B018 — load it before the session closes
         return order, event_ids
+
+    @staticmethod
+    def _add_reporter(session: Session, match: DuplicateMatch, order: WorkOrder, actor: str) -> None:
+        """Tie another citizen's report to the open order it repeats: one more reporter, one case."""
+        parent = session.get(WorkOrder, match.order_id, with_for_update={"of": WorkOrder})
+        assert parent is not None
+        parent.reporter_count += 1
+        session.add(
+            OrderHistory(
+                order_id=parent.id,
+                actor=actor,
+                action=Action.REPORTER_ADDED,
+                changes={"reporter_count": [parent.reporter_count - 1, parent.reporter_count], "report": [None, order.number]},
+                reason=f"又一位市民反映同一问题（{order.number}，相似度{match.score:.2f}）",
+            )
+        )
 
     @staticmethod
     def _queue_dispatch(session: Session, order: WorkOrder) -> int:
@@ -343,7 +385,7 @@ class OrderService:
             return changes
 
         self.publisher.ping()
-        return self._change(number, actor, "corrected", reason, apply)
+        return self._change(number, actor, Action.CORRECTED, reason, apply)
 
     def accept(self, number: str, *, actor: str, reason: str = "坐席审核通过") -> WorkOrder:
         """An agent accepts a reviewed order: 立案 and queue it for dispatch."""
@@ -358,7 +400,7 @@ class OrderService:
             return {"status": [before, order.status]}
 
         self.publisher.ping()
-        return self._change(number, actor, "accepted", reason, apply)
+        return self._change(number, actor, Action.ACCEPTED, reason, apply)
 
     def note(self, number: str, *, actor: str, action: str, reason: str) -> WorkOrder:
         """Record a citizen's 催办, feedback or any note in the history without changing fields."""

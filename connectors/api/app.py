@@ -31,11 +31,14 @@ from triage.orders import OrderService
 
 log = logging.getLogger(__name__)
 
-# Routers other packages ship: (module, roles allowed). Mounted when the module is present. A router module may
-# declare ``BODY_LIMITS = {path_prefix: bytes}`` for bodies larger than the API's default (audio uploads).
+# Routers other packages ship: (module, roles allowed; empty = the router authenticates itself). Mounted when the
+# module is present. A router module may declare ``BODY_LIMITS = {path_prefix: bytes}`` for bodies larger than the
+# API's default (audio uploads).
 OPTIONAL_ROUTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("connectors.api.routers.speech", ("agent", "admin", "citizen")),
     ("connectors.api.routers.chat", ("citizen", "agent", "admin")),
+    ("connectors.api.routers.open311", ()),
+    ("connectors.api.routers.kpi", ("agent", "admin")),
 )
 
 
@@ -66,10 +69,21 @@ def build_services(settings: Settings, city: CityConfig | None = None, pipeline:
         redis=client,
         pipeline=pipeline,
         city=city,
-        orders=OrderService(sessions, pipeline, city, publisher),
+        orders=OrderService(sessions, pipeline, city, publisher, duplicates=_duplicate_finder(settings, city)),
         keys=KeyStore(sessions),
         extras={"taxonomy": taxonomy},
     )
+
+
+def _duplicate_finder(settings: Settings, city: CityConfig) -> Any:
+    """The configured duplicate finder (``triage.duplicates.make_duplicate_finder``), if that module is present."""
+    try:
+        from triage.duplicates import make_duplicate_finder
+    except ModuleNotFoundError as exc:
+        if exc.name == "triage.duplicates":
+            return None
+        raise
+    return make_duplicate_finder(settings, city)
 
 
 def _mount_optional(app: FastAPI) -> dict[str, int]:
@@ -82,7 +96,7 @@ def _mount_optional(app: FastAPI) -> dict[str, int]:
             if exc.name and module_name.startswith(exc.name):
                 continue
             raise
-        app.include_router(module.router, dependencies=[Depends(require_roles(*roles))])
+        app.include_router(module.router, dependencies=[Depends(require_roles(*roles))] if roles else [])
         limits.update(getattr(module, "BODY_LIMITS", {}))
     return limits
 
