@@ -34,6 +34,8 @@ class CategoryGuess:
     department_type: str | None = None
     urgency: Urgency = "normal"
     deadline_hours: float | None = None
+    deadline_basis: str = "calendar"
+    """``calendar`` hours, or ``working`` hours on the city's working-day calendar."""
 
 
 @dataclass

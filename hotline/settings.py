@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     dispatch_timeout_s: float = Field(5.0, description="HTTP timeout for one delivery to a department.")
     dispatch_retry_base_s: float = Field(2.0, description="First retry delay after a failed delivery.")
     dispatch_retry_max_s: float = Field(300.0, description="Longest delay between delivery retries.")
+    dispatch_max_attempts: int = Field(12, description="After this many failed deliveries an order is dead-lettered.")
+    escalation_warn_before_h: float = Field(2.0, description="预警 this many hours before a deadline.")
+    escalation_every_s: float = Field(30.0, description="How often the worker scans deadlines.")
     outbox_relay_after_s: float = Field(5.0, description="Unpublished outbox rows older than this are re-sent.")
 
     def resolved_database_url(self) -> str:

@@ -11,6 +11,7 @@ from hotline.registry import components
 from triage.deadlines import deadline_for
 from triage.routing import Router
 from triage.urgency import DEFAULT_CUES, UrgencyCues
+from triage.workcalendar import WorkCalendar
 
 
 @components.register("urgency_cues")
@@ -41,11 +42,14 @@ def make_route_department(context: PipelineContext, review_below: float | None =
 
 @components.register("deadline")
 def make_deadline(context: PipelineContext, default_hours: float = 72.0) -> Component:
-    """Set the 处置时限 from the category's limit, capped by urgency."""
+    """Set the 处置时限 from the category's limit (working hours on the city's calendar where the taxonomy says so),
+    capped by urgency."""
+    holidays = context.city.file("holidays")
+    calendar = WorkCalendar.from_file(holidays) if holidays and holidays.exists() else None
 
     def deadline(case: Case) -> Case:
         received = case.received_at or datetime.now(timezone.utc)
-        case.deadline, basis = deadline_for(case, received, default_hours)
+        case.deadline, basis = deadline_for(case, received, default_hours, calendar)
         case.notes["deadline_basis"] = basis
         return case
 

@@ -36,17 +36,26 @@ STATUS_LABELS: dict[Status, str] = {
 }
 
 ALLOWED: dict[Status, frozenset[Status]] = {
+    # 受理 → 立案 (agent accepts or 改派), merged as a duplicate, or closed at once (a question answered on the phone)
     Status.RECEIVED: frozenset({Status.REGISTERED, Status.MERGED, Status.CLOSED}),
-    Status.REGISTERED: frozenset({Status.DISPATCHED, Status.RECEIVED}),
-    Status.DISPATCHED: frozenset({Status.HANDLING, Status.HANDLED, Status.RETURNED}),
-    Status.HANDLING: frozenset({Status.HANDLED, Status.RETURNED}),
+    Status.REGISTERED: frozenset({Status.DISPATCHED, Status.RECEIVED, Status.REGISTERED}),
+    # the department signs (签收), reports it handled, or sends it back (退单); the centre may 改派 (→ registered)
+    Status.DISPATCHED: frozenset({Status.HANDLING, Status.HANDLED, Status.RETURNED, Status.REGISTERED}),
+    Status.HANDLING: frozenset({Status.HANDLED, Status.RETURNED, Status.REGISTERED}),
+    # 核查: passed → verified; failed → 返工 (back to handling)
     Status.HANDLED: frozenset({Status.VERIFIED, Status.HANDLING}),
     Status.VERIFIED: frozenset({Status.CLOSED, Status.HANDLING}),
+    # 回访: satisfied → followed up; not satisfied → 返工
     Status.CLOSED: frozenset({Status.FOLLOWED_UP, Status.HANDLING}),
-    Status.FOLLOWED_UP: frozenset({Status.HANDLING}),
+    Status.FOLLOWED_UP: frozenset(),
     Status.RETURNED: frozenset({Status.REGISTERED, Status.RECEIVED}),
     Status.MERGED: frozenset(),
 }
+
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.RECEIVED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING, Status.RETURNED}
+)
+"""Orders the centre still owes the citizen a result on (counted for deadlines and escalation)."""
 
 
 class Action(StrEnum):

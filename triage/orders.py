@@ -259,7 +259,7 @@ class OrderService:
                 order_id=order.id, actor=actor, action=Action.CREATED, changes={"status": [None, status.value]}, reason=why
             )
             session.add(created)
-            event_ids = [self._queue_dispatch(session, order)] if auto_dispatch else []
+            event_ids = [self.queue_event(session, order)] if auto_dispatch else []
             order.history  # noqa: B018 — load it before the session closes
         return order, event_ids
 
@@ -280,16 +280,10 @@ class OrderService:
         )
 
     @staticmethod
-    def _queue_dispatch(session: Session, order: WorkOrder) -> int:
-        event = OutboxEvent(
-            stream=ORDER_EVENTS_STREAM,
-            payload={
-                "type": "order.dispatch",
-                "order_id": order.id,
-                "number": order.number,
-                "department_id": order.department_id,
-            },
-        )
+    def queue_event(session: Session, order: WorkOrder, event_type: str = "order.dispatch", **extra: Any) -> int:
+        """Add an outbox event about ``order`` to the current transaction; returns its id (publish after commit)."""
+        payload = {"type": event_type, "order_id": order.id, "number": order.number, "department_id": order.department_id}
+        event = OutboxEvent(stream=ORDER_EVENTS_STREAM, payload={**payload, **extra})
         session.add(event)
         session.flush()
         return event.id
@@ -345,24 +339,29 @@ class OrderService:
 
     # -- changes --------------------------------------------------------------------------------------------------
 
-    def _change(
+    def change(
         self,
         number: str,
         actor: str,
-        action: str,
+        action: str | Callable[[], str],
         reason: str,
         apply: Callable[[Session, WorkOrder, list[int]], dict[str, list[Any]]],
+        *,
+        department_id: str | None = None,
     ) -> WorkOrder:
-        """Load, change and record one history row, in one transaction; then publish the events ``apply`` queued
-        (it appends their outbox ids to the list it is given)."""
+        """Load (locked), change and record one history row, in one transaction; then publish the events ``apply``
+        queued (it appends their outbox ids to the list it is given). ``action`` may be a callable, read after
+        ``apply`` ran (when the outcome decides what is recorded). With ``department_id``, only an order sent to that
+        department is found."""
         event_ids: list[int] = []
         with transaction(self.sessions) as session:
             stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update(of=WorkOrder)
             order = session.execute(stmt).scalar_one_or_none()
-            if order is None:
+            if order is None or (department_id is not None and order.department_id != department_id):
                 raise OrderNotFound(number)
             changes = apply(session, order, event_ids)
-            session.add(OrderHistory(order_id=order.id, actor=actor, action=action, changes=changes, reason=reason))
+            recorded = action() if callable(action) else action
+            session.add(OrderHistory(order_id=order.id, actor=actor, action=recorded, changes=changes, reason=reason))
             session.flush()
             order.history  # noqa: B018
         if event_ids:
@@ -385,7 +384,7 @@ class OrderService:
             return changes
 
         self.publisher.ping()
-        return self._change(number, actor, Action.CORRECTED, reason, apply)
+        return self.change(number, actor, Action.CORRECTED, reason, apply)
 
     def accept(self, number: str, *, actor: str, reason: str = "坐席审核通过") -> WorkOrder:
         """An agent accepts a reviewed order: 立案 and queue it for dispatch."""
@@ -396,12 +395,12 @@ class OrderService:
             check_transition(order.status, Status.REGISTERED)
             before = order.status
             order.status, order.needs_review, order.dispatch_state = Status.REGISTERED.value, False, "queued"
-            events.append(self._queue_dispatch(session, order))
+            events.append(self.queue_event(session, order))
             return {"status": [before, order.status]}
 
         self.publisher.ping()
-        return self._change(number, actor, Action.ACCEPTED, reason, apply)
+        return self.change(number, actor, Action.ACCEPTED, reason, apply)
 
     def note(self, number: str, *, actor: str, action: str, reason: str) -> WorkOrder:
         """Record a citizen's 催办, feedback or any note in the history without changing fields."""
-        return self._change(number, actor, action, reason, lambda _s, _o, _e: {})
+        return self.change(number, actor, action, reason, lambda _s, _o, _e: {})

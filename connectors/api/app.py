@@ -20,7 +20,7 @@ from connectors.api.auth import KeyStore, create_key
 from connectors.api.body_guard import BodyGuard
 from connectors.api.deps import AppServices, documented_key, require_roles
 from connectors.api.errors import install_error_handlers
-from connectors.api.routers import health, intake, orders
+from connectors.api.routers import health, intake, loop, orders
 from connectors.dispatch.outbox import OutboxPublisher
 from hotline import __version__
 from hotline.city import CityConfig, cached_city
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
         app.state.pipeline = services.pipeline
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (intake.router, orders.router):
+    for router in (intake.router, orders.router, loop.router):
         app.include_router(router, dependencies=[Depends(documented_key)])
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, limits=_mount_optional(app))
     return app

@@ -86,6 +86,33 @@ class HandoverRequest(_In):
     contact: ContactIn | None = None
 
 
+class LoopActionRequest(_In):
+    """The fields a closed-loop action may need (see ``GET /v1/loop/actions`` for which each one requires)."""
+
+    reason: str = Field("", max_length=1000)
+    department_id: str | None = Field(None, max_length=32, description="改派: the new department")
+    hours: float | None = Field(None, gt=0, le=720, description="延期申请: extra hours")
+    approve: bool | None = Field(None, description="延期审批")
+    passed: bool | None = Field(None, description="核查: passed or not (→ 返工)")
+    satisfied: bool | None = Field(None, description="回访: satisfied or not (→ 返工)")
+    result: str | None = Field(None, max_length=2000, description="处置完成: what was done")
+    photo_url: str | None = Field(None, max_length=500)
+
+
+class DepartmentCallback(LoopActionRequest):
+    """A department's system reporting back (signed like our webhooks, with the department's secret)."""
+
+    number: str = Field(..., max_length=32)
+    action: Literal["sign", "return", "request_extension", "handled"]
+
+
+class LoopActionOut(BaseModel):
+    name: str
+    label: str
+    roles: list[str]
+    requires: list[str]
+
+
 # -- output --------------------------------------------------------------------------------------------------------
 
 

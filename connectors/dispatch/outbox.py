@@ -15,6 +15,9 @@ from triage.models import OutboxEvent, utcnow
 
 log = logging.getLogger(__name__)
 
+STREAM_MAXLEN = 100_000
+"""Streams are trimmed to about this many entries (acknowledged history; pending entries are never this old)."""
+
 
 class OutboxPublisher:
     """Moves outbox rows onto Redis streams. Publishing twice is harmless: consumers skip delivered orders."""
@@ -32,7 +35,7 @@ class OutboxPublisher:
         for row in rows:
             fields = {k: str(v) for k, v in row.payload.items() if v is not None}
             fields["outbox_id"] = str(row.id)
-            self.redis.xadd(row.stream, fields)
+            self.redis.xadd(row.stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
             row.published_at = utcnow()
             count += 1
         return count

@@ -26,6 +26,7 @@ def guess_from_leaf(leaf: Leaf, confidence: float, reasons: Sequence[str] = ()) 
         department_type=leaf.department_type,
         urgency=leaf.urgency,  # type: ignore[arg-type]
         deadline_hours=leaf.deadline_hours,
+        deadline_basis=leaf.deadline_basis,
     )
 
 
