@@ -66,6 +66,39 @@ class OrderNotFound(Exception):
 
 
 @dataclass
+class OrderFilter:
+    """Which orders to list; every field given must match (``category_code`` as a prefix, dates as a range)."""
+
+    status: str | None = None
+    department_id: str | None = None
+    category_code: str | None = None
+    street: str | None = None
+    urgency: str | None = None
+    needs_review: bool | None = None
+    contact_phone: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def conditions(self) -> list[Any]:
+        equal = {
+            WorkOrder.status: self.status,
+            WorkOrder.department_id: self.department_id,
+            WorkOrder.street: self.street,
+            WorkOrder.urgency: self.urgency,
+            WorkOrder.needs_review: self.needs_review,
+            WorkOrder.contact_phone: self.contact_phone,
+        }
+        found: list[Any] = [column == value for column, value in equal.items() if value is not None]
+        if self.category_code:
+            found.append(WorkOrder.category_code.startswith(self.category_code))
+        if self.created_from:
+            found.append(WorkOrder.created_at >= self.created_from)
+        if self.created_to:
+            found.append(WorkOrder.created_at < self.created_to)
+        return found
+
+
+@dataclass
 class IntakeInput:
     """What a channel hands to intake (already validated by the API or CLI)."""
 
@@ -260,7 +293,7 @@ class OrderService:
             )
             session.add(created)
             event_ids = [self.queue_event(session, order)] if auto_dispatch else []
-            order.history  # noqa: B018 — load it before the session closes
+            order.history, order.duplicate_of  # noqa: B018 — load them before the session closes
         return order, event_ids
 
     @staticmethod
@@ -297,44 +330,15 @@ class OrderService:
             order = session.execute(stmt).scalar_one_or_none()
             if order is None or (department_id is not None and order.department_id != department_id):
                 raise OrderNotFound(number)
-            order.history  # noqa: B018 — load before the session closes
+            order.history, order.duplicate_of  # noqa: B018 — load before the session closes
             return order
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        department_id: str | None = None,
-        category_code: str | None = None,
-        street: str | None = None,
-        urgency: str | None = None,
-        needs_review: bool | None = None,
-        contact_phone: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[WorkOrder], int]:
-        """Orders matching every given filter, newest first, and the total count."""
-        filters = []
-        equal = {
-            WorkOrder.status: status,
-            WorkOrder.department_id: department_id,
-            WorkOrder.street: street,
-            WorkOrder.urgency: urgency,
-            WorkOrder.needs_review: needs_review,
-            WorkOrder.contact_phone: contact_phone,
-        }
-        filters += [column == value for column, value in equal.items() if value is not None]
-        if category_code:
-            filters.append(WorkOrder.category_code.startswith(category_code))
-        if created_from:
-            filters.append(WorkOrder.created_at >= created_from)
-        if created_to:
-            filters.append(WorkOrder.created_at < created_to)
+    def list(self, filters: OrderFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[WorkOrder], int]:
+        """Orders matching every filter given, newest first, and the total count."""
+        conditions = filters.conditions()
         with self.sessions() as session:
-            total = session.execute(select(func.count()).select_from(WorkOrder).where(*filters)).scalar_one()
-            stmt = select(WorkOrder).where(*filters).order_by(WorkOrder.id.desc()).limit(limit).offset(offset)
+            total = session.execute(select(func.count()).select_from(WorkOrder).where(*conditions)).scalar_one()
+            stmt = select(WorkOrder).where(*conditions).order_by(WorkOrder.id.desc()).limit(limit).offset(offset)
             return list(session.execute(stmt).scalars()), total
 
     # -- changes --------------------------------------------------------------------------------------------------
@@ -363,7 +367,7 @@ class OrderService:
             recorded = action() if callable(action) else action
             session.add(OrderHistory(order_id=order.id, actor=actor, action=recorded, changes=changes, reason=reason))
             session.flush()
-            order.history  # noqa: B018
+            order.history, order.duplicate_of  # noqa: B018
         if event_ids:
             try:
                 self.publisher.publish(event_ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,6 +23,8 @@ class DepartmentServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.secret = secret
         self.down = False
+        self.delay_s = 0.0
+        """Answer this slowly (a department system under load; longer than the sender's timeout = a time-out)."""
         self.received: dict[str, dict[str, Any]] = {}
         """delivery id → {"department": id, "order": payload}; duplicates are not stored twice."""
         self.duplicates = 0
@@ -49,6 +52,7 @@ class DepartmentServer(ThreadingHTTPServer):
             self.received.clear()
             self.duplicates = self.rejected = 0
             self.down = False
+            self.delay_s = 0.0
 
     def orders(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -78,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         server = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if server.delay_s:
+            time.sleep(server.delay_s)
         if server.down:
             self._reply(503, {"error": "部门系统维护中"})
             return
@@ -96,5 +102,9 @@ class _Handler(BaseHTTPRequestHandler):
                 server.duplicates += 1
                 self._reply(200, {"received": True, "duplicate": True})
                 return
-            server.received[delivery] = {"department": self.path.removeprefix("/hooks/"), "order": json.loads(body)}
+            server.received[delivery] = {
+                "department": self.path.removeprefix("/hooks/"),
+                "order": json.loads(body),
+                "received_at": time.time(),
+            }
         self._reply(200, {"received": True})

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from connectors.api.auth import Principal
 from connectors.api.deps import AnyRole, CitizenOrStaff, Services, Staff
@@ -20,7 +19,7 @@ from connectors.api.schemas import (
     OrderView,
 )
 from triage.models import WorkOrder
-from triage.orders import OrderNotFound
+from triage.orders import OrderFilter, OrderNotFound
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -50,35 +49,15 @@ def get_order(number: str, svc: Services, principal: AnyRole, phone: str | None 
 def list_orders(
     svc: Services,
     principal: AnyRole,
-    status: str | None = None,
-    department_id: str | None = None,
-    category_code: Annotated[str | None, Query(description="code or code prefix")] = None,
-    street: str | None = None,
-    urgency: Literal["normal", "urgent", "emergency"] | None = None,
-    needs_review: bool | None = None,
-    contact_phone: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    filters: Annotated[OrderFilter, Depends()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> OrderList:
     if principal.role == "department":
-        department_id = principal.department_id
-    if principal.role == "citizen" and not contact_phone:
+        filters.department_id = principal.department_id  # a department's view cannot be widened by a filter
+    if principal.role == "citizen" and not filters.contact_phone:
         raise ApiError(422, "phone_required", "市民渠道查询工单需提供来电号码", "citizen channels must filter by contact_phone")
-    orders, total = svc.orders.list(
-        status=status,
-        department_id=department_id,
-        category_code=category_code,
-        street=street,
-        urgency=urgency,
-        needs_review=needs_review,
-        contact_phone=contact_phone,
-        created_from=created_from,
-        created_to=created_to,
-        limit=limit,
-        offset=offset,
-    )
+    orders, total = svc.orders.list(filters, limit=limit, offset=offset)
     return OrderList(total=total, limit=limit, offset=offset, items=[OrderView.from_order(o, "list") for o in orders])
 
 
