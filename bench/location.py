@@ -11,7 +11,6 @@ import csv
 import platform
 import statistics
 import time
-from pathlib import Path
 
 from hotline.settings import REPO_ROOT
 from nlu.location.evaluate import PHRASES

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = Field(12, description="After this many failed deliveries an order is dead-lettered.")
     escalation_warn_before_h: float = Field(2.0, description="预警 this many hours before a deadline.")
     escalation_every_s: float = Field(30.0, description="How often the worker scans deadlines.")
+    duplicate_enabled: bool = Field(True, description="Link repeated reports of one problem to the open order (合并).")
     outbox_relay_after_s: float = Field(5.0, description="Unpublished outbox rows older than this are re-sent.")
 
     def resolved_database_url(self) -> str:

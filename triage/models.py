@@ -108,6 +108,8 @@ class WorkOrder(Base):
     dispatch_state: Mapped[str] = mapped_column(String(16), default="held")
     """held (waits for an agent) | queued | delivered | failed."""
     dispatch_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dispatch_seq: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times the order was queued for dispatch (改派 adds one): part of the delivery id departments dedupe on."""
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The closed loop (timestamps denormalised from the history for measures and lists)

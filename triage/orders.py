@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.case import Case
 from hotline.city import CityConfig
 from triage.db import relaxed_durability, transaction
-from triage.lifecycle import Action, Status, check_transition
+from triage.lifecycle import STATUS_LABELS, Action, Status, TransitionError, check_transition
 from triage.models import OrderCounter, OrderHistory, OutboxEvent, WorkOrder, utcnow
 
 ORDER_EVENTS_STREAM = "hotline:orders:events"
@@ -315,6 +315,8 @@ class OrderService:
     @staticmethod
     def queue_event(session: Session, order: WorkOrder, event_type: str = "order.dispatch", **extra: Any) -> int:
         """Add an outbox event about ``order`` to the current transaction; returns its id (publish after commit)."""
+        if event_type == "order.dispatch":
+            order.dispatch_seq = (order.dispatch_seq or 0) + 1
         payload = {"type": event_type, "order_id": order.id, "number": order.number, "department_id": order.department_id}
         event = OutboxEvent(stream=ORDER_EVENTS_STREAM, payload={**payload, **extra})
         session.add(event)
@@ -396,6 +398,8 @@ class OrderService:
         def apply(session: Session, order: WorkOrder, events: list[int]) -> dict[str, list[Any]]:
             if not order.department_id:
                 raise ValueError("工单尚未指定责任部门，不能派遣")
+            if Status(order.status) not in (Status.RECEIVED, Status.RETURNED):
+                raise TransitionError(f"工单状态为“{STATUS_LABELS[Status(order.status)]}”，无需审核")
             check_transition(order.status, Status.REGISTERED)
             before = order.status
             order.status, order.needs_review, order.dispatch_state = Status.REGISTERED.value, False, "queued"

@@ -243,7 +243,7 @@ class Dispatcher:
                 return Outcome(True, f"nothing to do (state {order.dispatch_state}, status {order.status})")
             order.history  # noqa: B018
             payload = OrderView.from_order(order, "department").model_dump(mode="json")
-            department_id = order.department_id
+            department_id, seq = order.department_id, order.dispatch_seq
         try:
             department = self.city.department(department_id or "")
         except KeyError:
@@ -251,8 +251,8 @@ class Dispatcher:
         if department.webhook is None:
             result = DeliveryResult(True, None, "no webhook: the department reads its web inbox")
         else:
-            # the delivery id changes with each (re)assignment so a department sent an order twice (改派 back) gets it
-            delivery_id = f"{payload['number']}:{department.id}:{len(payload['history'] or [])}"
+            # read from the same row as the status, so racing workers agree; a new (re)assignment gets a new id
+            delivery_id = f"{payload['number']}:{department.id}:{seq}"
             result = deliver(self.http, department.webhook, "order.dispatched", delivery_id, payload)
         self._record(order_id, department.id, department.name, result)
         return Outcome(result.ok, result.error or f"HTTP {result.status_code}")

@@ -82,7 +82,8 @@ def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dic
     trainer.set_params({**DEFAULT_PARAMS, **(params or {})})
     start = time.perf_counter()
     trainer.train(str(out_dir / MODEL_FILE))
-    meta = {"algorithm": "crf-lbfgs", "params": {**DEFAULT_PARAMS, **(params or {})}, "use_lexicon": use_lexicon, "use_entities": use_entities, "repeat_features": repeats,
+    meta = {"algorithm": "crf-lbfgs", "params": {**DEFAULT_PARAMS, **(params or {})}, "use_lexicon": use_lexicon,
+            "use_entities": use_entities, "repeat_features": repeats,
             "train_addresses": len(data), "train_seconds": round(time.perf_counter() - start, 1),
             "train_file": f"{CORPUS}/{train_path.name}"}
     (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")

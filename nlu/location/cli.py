@@ -59,8 +59,10 @@ def locate(
 
 
 def predict_address(
-    input_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="One token per line, blank line between addresses."),
-    output_path: Path = typer.Argument(..., dir_okay=False, help="Same tokens, each followed by a space and its BIO tag."),
+    input_path: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                      help="One token per line, blank line between addresses."),
+    output_path: Path = typer.Argument(..., dir_okay=False,
+                                       help="Same tokens, each followed by a space and its BIO tag."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default models/address-crf)."),
 ) -> None:
     """Tag address elements (prov, city, district, town, road, roadno, poi …) in the corpus's format."""

@@ -1,7 +1,8 @@
 """Pipeline component ``location_gazetteer``: find, normalise and place the location in a case.
 
 Registered in ``hotline.registry.components``; ``config/pipeline.yaml`` lists it as ``- name: location_gazetteer``.
-Config keys (all optional): ``gazetteer`` (path; default the city's ``files.gazetteer`` or ``<city_dir>/gazetteer.yaml``),
+Config keys (all optional): ``gazetteer`` (path; default the city's ``files.gazetteer`` or
+``<city_dir>/gazetteer.yaml``),
 ``grids`` (path; default the city's ``files.grids`` or ``<city_dir>/grids.geojson`` when present),
 ``review_below`` (confidence under which the case goes to an agent, default 0.6), ``parser`` (use the trained address
 parser for unknown names when its model is installed, default true), ``max_candidates`` (default 5).

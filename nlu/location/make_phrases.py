@@ -12,8 +12,6 @@ import csv
 import random
 from pathlib import Path
 
-from shapely.geometry import Point
-
 from nlu.location.gazetteer import load_gazetteer
 from nlu.location.service import DEFAULT_CITY_DIR
 
@@ -104,5 +102,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    _ = Point  # shapely is used through the gazetteer geometries
     main()

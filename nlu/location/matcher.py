@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nlu.geodata.divisions import Division, Divisions
-from nlu.location.gazetteer import FUZZY_MIN_CHARS, Gazetteer, GazetteerEntry
+from nlu.location.gazetteer import Gazetteer, GazetteerEntry
 from nlu.location.text import CompactText, char_readings, folded_readings, is_cjk
 
 Target = GazetteerEntry | Division

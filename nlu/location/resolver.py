@@ -221,10 +221,6 @@ class LocationResolver:
         home = self.gazetteer.jurisdiction.adcode
         return home.startswith(division.code) or division.code.startswith(home)
 
-    def entry_place_lineage(self, entry: GazetteerEntry) -> dict[str, str]:
-        j = self.gazetteer.jurisdiction
-        return {"province": j.province, "city": j.city, "district": j.district}
-
     # ------------------------------------------------------------------ Place assembly
     def _place(self, h: Hypothesis, raw_of: Callable[[int, int], str]) -> Place:
         start = min(m.start for m in h.mentions) if h.mentions else 0

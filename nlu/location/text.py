@@ -17,9 +17,9 @@ from pypinyin import Style, lazy_pinyin, pinyin
 MAX_TEXT_CHARS = 5000
 """Longer input is cut (callers never describe a place in more; the rest is kept in the case's own text)."""
 
-CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
-             "八": "8", "九": "9", "幺": "1", "两": "2"}
-DIGIT_CN = {"0": "零", "1": "一", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八", "9": "九"}
+CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+             "七": "7", "八": "8", "九": "9", "幺": "1", "两": "2"}
+DIGIT_CN = {digit: char for char, digit in CN_DIGITS.items() if char not in "〇幺两"}
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 

@@ -18,8 +18,9 @@ from hotline.settings import Settings
 from tests.support.stack import Stack, city_for, make_settings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def department_server() -> Iterator[DepartmentServer]:
+    """A fresh endpoint per test: a slow request from one test cannot land in the next one's."""
     server = DepartmentServer(("127.0.0.1", 0), secret=secrets.token_hex(16)).start()
     yield server
     server.stop()

@@ -128,7 +128,9 @@ def test_deadlines_raise_warning_then_escalation_once(stack: Stack) -> None:
     number = dispatched(stack)
     now = datetime.now(timezone.utc)
     with stack.services.sessions.begin() as session:
-        session.execute(update(WorkOrder).where(WorkOrder.number == number).values(deadline=now + timedelta(hours=1)))
+        # a ten-hour limit with one hour left: inside the 2-hour warning window
+        values = {"created_at": now - timedelta(hours=9), "deadline": now + timedelta(hours=1)}
+        session.execute(update(WorkOrder).where(WorkOrder.number == number).values(**values))
     worker = stack.dispatcher()
     assert worker.escalate() == 1  # 预警
     assert worker.escalate() == 0  # only once

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -82,7 +81,8 @@ def test_predict_and_eval_commands(tiny_model, tmp_path):
     from hotline.cli import app
 
     folder, _ = tiny_model
-    lines = [l.split()[0] if l.strip() else "" for l in (folder / "dev.txt").read_text(encoding="utf-8").splitlines()]
+    raw = (folder / "dev.txt").read_text(encoding="utf-8").splitlines()
+    lines = [line.split()[0] if line.strip() else "" for line in raw]
     (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     runner = CliRunner()
     result = runner.invoke(app, ["predict", "address", str(tmp_path / "in.txt"), str(tmp_path / "out.txt"),
