@@ -14,6 +14,7 @@ import typer
 from hotline.settings import get_settings
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in to the web pages.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 
@@ -127,6 +128,30 @@ def keys_create(
     typer.echo(key)
 
 
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    role: Annotated[str, typer.Option(help="agent | supervisor | department | admin")],
+    department: Annotated[str | None, typer.Option(help="department id (role department)")] = None,
+    display_name: Annotated[str | None, typer.Option(help="name shown on the pages")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, envvar="HOTLINE_NEW_USER_PASSWORD")] = "",
+) -> None:
+    """Create a web user, or set a new password for an existing one."""
+    from connectors.api.auth import create_user
+    from triage import db
+
+    settings = get_settings()
+    url = settings.resolved_database_url()
+    db.upgrade(url)
+    try:
+        create_user(db.make_sessionmaker(db.make_engine(url)), username=username, password=password, role=role,
+                    display_name=display_name, department_id=department)
+    except ValueError as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"用户 {username}（{role}）已保存")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply database migrations (Alembic) to HOTLINE_DATABASE_URL."""
@@ -196,3 +221,4 @@ def register(app: typer.Typer, predict_app: typer.Typer, eval_app: typer.Typer, 
     app.command("department-server")(department_server)
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")

@@ -22,6 +22,17 @@ import yaml
 from hotline.settings import get_settings
 
 
+DEMO_PASSWORD = "demo12345"
+DEMO_USERS: tuple[tuple[str, str, str | None], ...] = (
+    ("agent", "agent", None),
+    ("supervisor", "supervisor", None),
+    ("dept-sz", "department", "nh-sz"),
+    ("dept-cg", "department", "gc-cgzd"),
+    ("admin", "admin", None),
+)
+"""Accounts the demo creates for the web pages (demo only: one shared, printed password)."""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -39,7 +50,7 @@ def _wait_until(predicate: Any, timeout_s: float, interval: float = 0.2) -> bool
 
 def run_demo(port: int = 8000, keep_running: bool = False, timeout_s: float = 60.0) -> None:
     from connectors.api.app import build_services, create_app
-    from connectors.api.auth import create_key
+    from connectors.api.auth import create_key, create_user
     from connectors.cli import _print_orders
     from connectors.dispatch.department_server import DepartmentServer
     from connectors.dispatch.worker import Dispatcher
@@ -55,6 +66,8 @@ def run_demo(port: int = 8000, keep_running: bool = False, timeout_s: float = 60
     services = build_services(settings)
     citizen_key = create_key(services.sessions, name="demo-web", role="citizen")
     agent_key = create_key(services.sessions, name="demo-agent", role="agent")
+    for username, role, department in DEMO_USERS:
+        create_user(services.sessions, username=username, password=DEMO_PASSWORD, role=role, department_id=department)
 
     server = uvicorn.Server(uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, name="api", daemon=True).start()
@@ -93,7 +106,9 @@ def run_demo(port: int = 8000, keep_running: bool = False, timeout_s: float = 60
         + ("" if all_settled else "（部分工单在超时前未送达）")
     )
     if keep_running:
-        typer.echo(f"坐席密钥 agent key: {agent_key}\n渠道密钥 citizen key: {citizen_key}\n按 Ctrl-C 结束。")
+        typer.echo(f"坐席密钥 agent key: {agent_key}\n渠道密钥 citizen key: {citizen_key}")
+        users = "、".join(f"{u}（{r}{'·' + d if d else ''}）" for u, r, d in DEMO_USERS)
+        typer.echo(f"网页 {base}/ 演示账号：{users}，密码均为 {DEMO_PASSWORD}（仅供演示）\n按 Ctrl-C 结束。")
         try:
             while True:
                 time.sleep(1)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, description="Largest request body accepted by the API (bytes).")
 
     auto_migrate: bool = Field(True, description="Run database migrations at start-up (off: run `hotline db upgrade`).")
+    session_secret: str | None = Field(
+        None, description="Signs web sign-in cookies; unset → a random secret kept in data_dir/session.key."
+    )
     bootstrap_admin_key: str | None = Field(None, description="If set, an admin API key created at start-up.")
     review_threshold: float = Field(0.5, description="Below this confidence an order waits for an agent.")
 

@@ -208,3 +208,19 @@ class ApiKey(Base):
     department_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class User(Base):
+    """A person who signs in to the web pages: an agent, a supervisor, a department's staff member, an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    """``scrypt$n$r$p$salt_hex$hash_hex`` (see ``connectors.api.auth.hash_password``)."""
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)

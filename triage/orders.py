@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.case import Case
 from hotline.city import CityConfig
 from triage.db import relaxed_durability, transaction
-from triage.lifecycle import STATUS_LABELS, Action, Status, TransitionError, check_transition
+from triage.lifecycle import OPEN_STATUSES, STATUS_LABELS, Action, Status, TransitionError, check_transition
 from triage.models import OrderCounter, OrderHistory, OutboxEvent, WorkOrder, utcnow
 
 ORDER_EVENTS_STREAM = "hotline:orders:events"
@@ -78,6 +78,9 @@ class OrderFilter:
     contact_phone: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    overdue: bool | None = None
+    """True: open orders past their deadline; False: the others."""
+    escalation_level: int | None = None
 
     def conditions(self) -> list[Any]:
         equal = {
@@ -95,6 +98,11 @@ class OrderFilter:
             found.append(WorkOrder.created_at >= self.created_from)
         if self.created_to:
             found.append(WorkOrder.created_at < self.created_to)
+        if self.escalation_level is not None:
+            found.append(WorkOrder.escalation_level == self.escalation_level)
+        if self.overdue is not None:
+            late = WorkOrder.status.in_([s.value for s in OPEN_STATUSES]) & (WorkOrder.deadline < utcnow())
+            found.append(late if self.overdue else ~late)
         return found
 
 

@@ -38,7 +38,7 @@ OPTIONAL_ROUTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("connectors.api.routers.speech", ("agent", "admin", "citizen")),
     ("connectors.api.routers.chat", ("citizen", "agent", "admin")),
     ("connectors.api.routers.open311", ()),
-    ("connectors.api.routers.kpi", ("agent", "admin")),
+    ("connectors.api.routers.kpi", ("agent", "supervisor", "admin")),
 )
 
 
@@ -128,4 +128,16 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
     for router in (intake.router, orders.router, loop.router):
         app.include_router(router, dependencies=[Depends(documented_key)])
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, limits=_mount_optional(app))
+    _mount_web(app, settings)
     return app
+
+
+def _mount_web(app: FastAPI, settings: Settings) -> None:
+    """The web pages (``connectors.web.mount(app, settings)``: pages, static files, sign-in sessions), if present."""
+    try:
+        from connectors import web
+    except ModuleNotFoundError as exc:
+        if exc.name == "connectors.web":
+            return
+        raise
+    web.mount(app, settings)

@@ -50,17 +50,33 @@ def _presented_key(conn: HTTPConnection) -> str | None:
     return conn.headers.get("x-api-key") or conn.query_params.get("api_key")
 
 
-def require_roles(*roles: str) -> Callable[..., Principal]:
-    """A dependency that admits callers whose key has one of ``roles`` (401 without a valid key, 403 wrong role).
+SESSION_USER = "user"
+"""Key of the signed-in user's principal in the web session (set by the web pages' sign-in)."""
 
-    Works for HTTP and WebSocket routes (header ``X-API-Key`` or query ``api_key``).
+
+def session_principal(conn: HTTPConnection) -> Principal | None:
+    """The person signed in to the web pages, if the session middleware is installed and has one."""
+    data = conn.scope.get("session", {}).get(SESSION_USER)
+    return Principal(**data) if data else None
+
+
+def require_roles(*roles: str) -> Callable[..., Principal]:
+    """A dependency that admits callers with one of ``roles`` (401 without valid credentials, 403 wrong role).
+
+    Credentials: an API key (header ``X-API-Key`` or query ``api_key``, for HTTP and WebSocket), or else the web
+    session of a signed-in user (the session cookie is SameSite=strict, and the API takes JSON bodies only).
     """
 
     def dependency(conn: HTTPConnection) -> Principal:
         key = _presented_key(conn)
         if not key:
+            signed_in = session_principal(conn)
+            if signed_in is not None:
+                return _admit(signed_in)
             raise ApiError(401, "missing_api_key", "缺少 API 密钥（X-API-Key）", "missing API key (X-API-Key header)")
-        principal = services(conn).keys.resolve(key)
+        return _admit(services(conn).keys.resolve(key))
+
+    def _admit(principal: Principal | None) -> Principal:
         if principal is None:
             raise ApiError(401, "invalid_api_key", "API 密钥无效或已停用", "invalid or revoked API key")
         if principal.role not in roles:
@@ -78,6 +94,6 @@ def documented_key(
 
 CitizenOrStaff = Annotated[Principal, Depends(require_roles("citizen", "agent", "admin"))]
 Staff = Annotated[Principal, Depends(require_roles("agent", "admin"))]
-AnyRole = Annotated[Principal, Depends(require_roles("citizen", "agent", "department", "admin"))]
+AnyRole = Annotated[Principal, Depends(require_roles("citizen", "agent", "supervisor", "department", "admin"))]
 
 
