@@ -6,7 +6,6 @@ Imports nothing from Rasa (Rasa lives in ``.venv-rasa``); each command runs a sc
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -72,14 +71,12 @@ def nlu_figures(report_path: Path) -> dict[str, float]:
             "weighted_f1": report["weighted avg"]["f1-score"]}
 
 
-def story_figures(results_dir: Path) -> dict[str, float]:
-    """Share of test stories that end correctly, from Rasa's ``failed_test_stories.yml`` and story report."""
-    report = json.loads((results_dir / "story_report.json").read_text(encoding="utf-8"))
+def story_figures(results_dir: Path, stories_file: Path) -> dict[str, float]:
+    """Test stories that end correctly (Rasa lists the failed ones in ``failed_test_stories.yml``)."""
+    total = stories_file.read_text(encoding="utf-8").count("- story:")
     failed_file = results_dir / "failed_test_stories.yml"
-    failed_text = failed_file.read_text(encoding="utf-8") if failed_file.exists() else ""
-    failed = failed_text.count("- story:")
-    total = report.get("conversation_accuracy", {}).get("total") if isinstance(report.get("conversation_accuracy"), dict) else None
-    return {"failed_stories": failed, "total_stories": total or 0, "action_accuracy": report["accuracy"]}
+    failed = failed_file.read_text(encoding="utf-8").count("- story:") if failed_file.exists() else 0
+    return {"total": total, "failed": failed, "correct_share": (total - failed) / total if total else 0.0}
 
 
 @bot_app.command("test")
@@ -91,15 +88,12 @@ def test(out: Path = typer.Option(BOT_DIR / "results", help="Where Rasa writes i
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     _run([str(rasa), "test", "nlu", "--nlu", "tests/nlu_heldout.yml", "-m", str(model), "--out", str(out / "nlu")])
-    _run([str(rasa), "test", "core", "--stories", "tests/test_stories.yml", "-m", str(model),
-          "--out", str(out / "core"), "--fail-on-prediction-errors"] if os.environ.get("HOTLINE_BOT_STRICT") else
-         [str(rasa), "test", "core", "--stories", "tests/test_stories.yml", "-m", str(model), "--out", str(out / "core")])
+    _run([str(rasa), "test", "core", "--stories", "tests/test_stories.yml", "-m", str(model), "--out", str(out / "core")])
     nlu = nlu_figures(out / "nlu" / "intent_report.json")
     typer.echo(f"intent macro-F1 {nlu['macro_f1']:.3f}  accuracy {nlu['accuracy']:.3f}  (bot/tests/nlu_heldout.yml)")
-    typer.echo((out / "core" / "story_report.json").read_text(encoding="utf-8")[:0])
-    stories = story_figures(out / "core")
-    typer.echo(f"test stories failed {stories['failed_stories']}  action accuracy {stories['action_accuracy']:.3f}"
-               "  (bot/tests/test_stories.yml)")
+    stories = story_figures(out / "core", BOT_DIR / "tests" / "test_stories.yml")
+    typer.echo(f"test stories ending correctly {stories['total'] - stories['failed']}/{stories['total']}"
+               f" = {stories['correct_share']:.3f}  (bot/tests/test_stories.yml)")
 
 
 def register(app: typer.Typer, predict_app: typer.Typer, eval_app: typer.Typer, models_app: typer.Typer) -> None:

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     escalation_warn_before_h: float = Field(2.0, description="预警 this many hours before a deadline.")
     escalation_every_s: float = Field(30.0, description="How often the worker scans deadlines.")
     duplicate_enabled: bool = Field(True, description="Link repeated reports of one problem to the open order (合并).")
+    duplicate_window_hours: float = Field(72.0, description="Only orders received this many hours before count.")
+    duplicate_radius_m: float = Field(300.0, description="Two points closer than this are one place.")
+    duplicate_text_method: str = Field("char_bigram_containment", description="Text similarity (triage.duplicates).")
+    duplicate_text_threshold: float = Field(0.6, description="Similarity from which two reports at one place are one problem.")
+    duplicate_max_candidates: int = Field(200, description="Most open orders examined per report.")
+    rasa_url: str = Field("http://127.0.0.1:5005", description="The Rasa server the chat relay talks to.")
+    rasa_timeout_s: float = Field(20.0, description="How long one bot turn may take before the chat degrades.")
+    chat_max_chars: int = Field(1000, description="Longest chat message accepted.")
     outbox_relay_after_s: float = Field(5.0, description="Unpublished outbox rows older than this are re-sent.")
 
     def resolved_database_url(self) -> str:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up this checkout on a fresh Debian/Ubuntu machine with Python 3.11: the virtual environment at .venv with the
-# `hotline` command. Idempotent: run it again after pulling. Options:
+# `hotline` command, and the chat bot (Rasa in its own environment .venv-rasa, trained into bot/models/).
+# Idempotent: run it again after pulling. Options:
 #   --dev   also the test tools (pytest …) and what the test suite needs from the system
+# Environment: HOTLINE_SKIP_BOT=1 skips the chat bot (its first install takes several minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,3 +47,8 @@ EXTRAS="$( [ "$DEV" = 1 ] && echo '[dev]' || echo '' )"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS}"
 .venv/bin/hotline --help >/dev/null
 echo "Set up: .venv/bin/hotline"
+
+if [ "${HOTLINE_SKIP_BOT:-0}" != 1 ]; then
+  bash bot/setup.sh
+  echo "Set up: the chat bot (.venv-rasa, bot/models/) — start it with: .venv/bin/hotline bot run"
+fi

@@ -75,6 +75,21 @@ def build_services(settings: Settings, city: CityConfig | None = None, pipeline:
     )
 
 
+def _in_process_handover(services: AppServices) -> Any:
+    """What the chat relay calls when the bot is down: the citizen's words become an order for the agents."""
+    from starlette.concurrency import run_in_threadpool
+
+    from connectors.api.routers.intake import file_handover
+    from connectors.api.schemas import HandoverRequest
+
+    async def handover(conversation_id: str, transcript: list[dict[str, str]], reason: str) -> dict[str, Any]:
+        body = HandoverRequest(conversation_id=conversation_id, transcript=transcript, reason=reason)
+        order, _ = await run_in_threadpool(file_handover, services, "chat:relay", "chat-relay", body)
+        return {"number": order.number}
+
+    return handover
+
+
 def _duplicate_finder(settings: Settings, city: CityConfig) -> Any:
     """The configured duplicate finder (``triage.duplicates.make_duplicate_finder``), if that module is present."""
     try:
@@ -110,6 +125,7 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
         app.state.pipeline = app.state.services.pipeline  # for routers that only need analysis
+        app.state.handover = _in_process_handover(app.state.services)
         yield
         app.state.services.engine.dispose()
 
@@ -123,6 +139,7 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
     app.state.services = services
     if services is not None:
         app.state.pipeline = services.pipeline
+        app.state.handover = _in_process_handover(services)
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (intake.router, orders.router, loop.router):

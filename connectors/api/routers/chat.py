@@ -28,6 +28,8 @@ import httpx
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
+from hotline.settings import Settings
+
 log = logging.getLogger(__name__)
 router = APIRouter()
 
@@ -43,21 +45,25 @@ MSG_BOT_DOWN_SPOOLED = ("抱歉，智能客服暂时无法服务。您说的内�
                         "急事请直接拨打12345热线，紧急情况请拨打110、119或120。")
 
 
+def _settings() -> Settings:
+    """Read fresh each time (cheap), so tests and operators can point the relay elsewhere without a restart."""
+    return Settings()
+
+
 def _max_chars() -> int:
-    return int(os.environ.get("HOTLINE_CHAT_MAX_CHARS", "1000"))
+    return _settings().chat_max_chars
 
 
 def _rasa_url() -> str:
-    return os.environ.get("HOTLINE_RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+    return _settings().rasa_url.rstrip("/")
 
 
 def _rasa_timeout_s() -> float:
-    return float(os.environ.get("HOTLINE_RASA_TIMEOUT_S", "20"))
+    return _settings().rasa_timeout_s
 
 
 def _spool_path() -> Path:
-    base = os.environ.get("HOTLINE_DATA_DIR") or str(Path(__file__).resolve().parents[3] / "var")
-    return Path(base) / "chat_undelivered.jsonl"
+    return _settings().data_dir / "chat_undelivered.jsonl"
 
 
 class ChatIn(BaseModel):

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from connectors.api.deps import CitizenOrStaff, Services
+from connectors.api.deps import AppServices, CitizenOrStaff, Services
 from connectors.api.errors import ApiError
 from connectors.api.schemas import AnalyseRequest, AnalysisOut, HandoverRequest, IntakeRequest, OrderCreated, OrderView
+from triage.models import WorkOrder
 from triage.orders import IntakeInput
 
 router = APIRouter(prefix="/v1", tags=["intake"])
@@ -69,9 +70,9 @@ def analyse(body: AnalyseRequest, svc: Services, _principal: CitizenOrStaff) -> 
     )
 
 
-@router.post("/handover", status_code=201, response_model=OrderCreated, summary="Hand a conversation over to an agent")
-def handover(body: HandoverRequest, svc: Services, principal: CitizenOrStaff, response: Response) -> OrderCreated:
-    """A chat the bot could not finish becomes a 'leave a message' order in the agents' review queue."""
+def file_handover(svc: AppServices, actor: str, scope: str, body: HandoverRequest) -> tuple[WorkOrder, bool]:
+    """A conversation handed over to the agents as a 'leave a message' order (needs review). Repeating the same
+    conversation and transcript gives the same order."""
     citizen_lines = [t.get("text", "") for t in body.transcript if t.get("role") in ("user", "citizen")]
     text = "\n".join(line for line in citizen_lines if line.strip()) or "\n".join(t.get("text", "") for t in body.transcript)
     if not text.strip():
@@ -85,8 +86,14 @@ def handover(body: HandoverRequest, svc: Services, principal: CitizenOrStaff, re
         review_reason=f"转人工：{body.reason or '机器人无法处理'}",
         extra={"conversation_id": body.conversation_id, "transcript": body.transcript},
     )
-    scope = (f"key:{principal.key_id}", f"handover:{body.conversation_id}:{data.fingerprint()[:16]}")
-    order, created = svc.orders.submit(data, actor=principal.actor, idempotency=scope)
+    key = f"handover:{body.conversation_id}:{data.fingerprint()[:16]}"
+    return svc.orders.submit(data, actor=actor, idempotency=(scope, key))
+
+
+@router.post("/handover", status_code=201, response_model=OrderCreated, summary="Hand a conversation over to an agent")
+def handover(body: HandoverRequest, svc: Services, principal: CitizenOrStaff, response: Response) -> OrderCreated:
+    """A chat the bot could not finish becomes a 'leave a message' order in the agents' review queue."""
+    order, created = file_handover(svc, principal.actor, f"key:{principal.key_id}", body)
     if not created:
         response.status_code = 200
     return OrderCreated(**OrderView.from_order(order, "full").model_dump(), replayed=not created)
