@@ -144,17 +144,18 @@ def create_app(settings: Settings | None = None, services: AppServices | None = 
     app.include_router(health.router)
     for router in (intake.router, orders.router, loop.router):
         app.include_router(router, dependencies=[Depends(documented_key)])
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, limits=_mount_optional(app))
-    _mount_web(app, settings)
+    limits = _mount_optional(app) | _mount_web(app, settings)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, limits=limits)
     return app
 
 
-def _mount_web(app: FastAPI, settings: Settings) -> None:
-    """The web pages (``connectors.web.mount(app, settings)``: pages, static files, sign-in sessions), if present."""
+def _mount_web(app: FastAPI, settings: Settings) -> dict[str, int]:
+    """The web pages (``connectors.web.mount(app, settings)``: pages, static files, sign-in sessions), if present;
+    returns their body limits."""
     try:
         from connectors import web
     except ModuleNotFoundError as exc:
         if exc.name == "connectors.web":
-            return
+            return {}
         raise
-    web.mount(app, settings)
+    return web.mount(app, settings)
