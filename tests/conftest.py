@@ -64,7 +64,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A Redis database on the real server, emptied before and after the test."""
-    db = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "0")) or 1 + secrets.randbelow(15)
+    # one database per pytest process (two suites run side by side on a developer machine must not flush each other)
+    db = int(os.environ.get("HOTLINE_TEST_REDIS_DB", "0")) or 1 + os.getpid() % 15
     url = f"{REDIS_TEST_URL}/{db}"
     client = redis.Redis.from_url(url)
     try:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +81,8 @@ class OrderFilter:
     overdue: bool | None = None
     """True: open orders past their deadline; False: the others."""
     escalation_level: int | None = None
+    q: str | None = None
+    """Free text: part of the number, the citizen's words, the title or the place (case-insensitive)."""
 
     def conditions(self) -> list[Any]:
         equal = {
@@ -100,6 +102,10 @@ class OrderFilter:
             found.append(WorkOrder.created_at < self.created_to)
         if self.escalation_level is not None:
             found.append(WorkOrder.escalation_level == self.escalation_level)
+        if self.q and self.q.strip():
+            needle = self.q.strip()[:100]
+            columns = (WorkOrder.number, WorkOrder.text, WorkOrder.title, WorkOrder.location_normalized)
+            found.append(or_(*(column.icontains(needle, autoescape=True) for column in columns)))
         if self.overdue is not None:
             late = WorkOrder.status.in_([s.value for s in OPEN_STATUSES]) & (WorkOrder.deadline < utcnow())
             found.append(late if self.overdue else ~late)

@@ -90,6 +90,9 @@ def test_list_filters_and_paging(stack: Stack) -> None:
     page = stack.client.get("/v1/orders", params={"limit": 1, "offset": 1}, headers=agent).json()
     assert page["total"] == 4 and len(page["items"]) == 1 and page["items"][0]["number"] == everything["items"][1]["number"]
     assert stack.client.get("/v1/orders", params={"limit": 500}, headers=agent).status_code == 422
+    found = stack.client.get("/v1/orders", params={"q": "摆摊"}, headers=agent).json()
+    assert found["total"] == 1 and "摆摊" in found["items"][0]["text"]
+    assert stack.client.get("/v1/orders", params={"q": "100%_"}, headers=agent).json()["total"] == 0  # wildcards escaped
 
 
 def test_same_idempotency_key_gives_one_order_even_concurrently(stack: Stack) -> None:
