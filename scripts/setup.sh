@@ -43,7 +43,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -U pip wheel setuptools
-EXTRAS="$( [ "$DEV" = 1 ] && echo '[dev]' || echo '' )"
+EXTRAS="$( [ "$DEV" = 1 ] && echo '[dev,transformers]' || echo '' )"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS}"
 .venv/bin/hotline --help >/dev/null
 echo "Set up: .venv/bin/hotline"

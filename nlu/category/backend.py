@@ -1,7 +1,7 @@
 """One interface for every category classifier, and the registry that names them.
 
 A backend turns prepared text into ranked guesses. Backends are registered by name in
-``hotline.registry.category_backends`` (``keyword``, ``linear``, ``transformers``) with a factory
+``hotline.registry.category_backends`` (``keyword``, ``linear``, ``transformer``) with a factory
 ``factory(taxonomy, **config) -> CategoryBackend``; the ``category_model`` component picks one from configuration.
 """
 
@@ -28,6 +28,6 @@ class CategoryBackend(Protocol):
 
 def make_backend(name: str, taxonomy: Taxonomy, **config: object) -> CategoryBackend:
     """Build the backend registered under ``name`` (importing the shipped ones first)."""
-    import nlu.category.backends  # noqa: F401  (registers keyword / linear / transformers)
+    import nlu.category.backends  # noqa: F401  (registers keyword / linear / transformer)
 
     return category_backends.get(name)(taxonomy, **config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -25,13 +25,17 @@ def _taxonomy():
     return load_taxonomy(extension)
 
 
-def _backend(name: str, model_dir: Optional[Path]):
+def _default_folder(backend: str) -> Path:
+    return get_settings().models_dir / (DEFAULT_MODEL if backend == "linear" else f"category-{backend}")
+
+
+def _backend(name: str, model_dir: Path | None):
     from nlu.category.backend import make_backend
 
     taxonomy = _taxonomy()
     if name == "keyword":
         return make_backend("keyword", taxonomy)
-    folder = model_dir or get_settings().models_dir / (DEFAULT_MODEL if name == "linear" else f"category-{name}")
+    folder = model_dir or _default_folder(name)
     if not folder.exists():
         typer.echo(f"模型目录不存在：{folder}（先运行 hotline train category）", err=True)
         raise typer.Exit(2)
@@ -64,8 +68,8 @@ def predict_records(backend: Any, records: list[Any], max_chars: int = 2000) -> 
 def predict_category(
     infile: Path = typer.Argument(..., help="JSON list of {id, title, text, time}."),
     outfile: Path = typer.Argument(..., help="Where to write the JSON list of {id, domain, category, confidence}."),
-    backend: str = typer.Option("linear", help="linear | keyword | transformers"),
-    model_dir: Optional[Path] = typer.Option(None, help="Model folder (default models/category-<backend>)."),
+    backend: str = typer.Option("linear", help="linear | keyword | transformer"),
+    model_dir: Path | None = typer.Option(None, help="Model folder (default models/category-<backend>)."),
 ) -> None:
     """Classify every message of IN.json into OUT.json."""
     records = json.loads(infile.read_text(encoding="utf-8-sig", errors="replace"))
@@ -78,37 +82,55 @@ def predict_category(
 
 
 def eval_category(
-    backend: str = typer.Option("linear", help="linear | keyword | transformers"),
-    model_dir: Optional[Path] = typer.Option(None),
+    backend: str = typer.Option("linear", help="linear | keyword | transformer"),
+    model_dir: Path | None = typer.Option(None),
+    update_card: bool = typer.Option(False, help="Write these figures into the model's meta.json and MODEL_CARD.md."),
 ) -> None:
     """Accuracy, macro-F1 and accuracy-vs-coverage of a backend on the dev splits (domain level)."""
-    from nlu.category.training.train import SEVEN, dev_sets, evaluate
+    from datetime import date
+
+    from nlu.category.training.train import (
+        backend_predict_domain,
+        dev_fingerprint,
+        evaluate_backend,
+    )
 
     chosen = _backend(backend, model_dir)
+    reports = evaluate_backend(backend_predict_domain(chosen), chosen.taxonomy)
+    for r in reports.values():
+        sizes = ", ".join(f"{k} {v}" for k, v in r.per_class_n.items()) if r.name.endswith("-7") else ""
+        typer.echo(f"{r.name}: n={r.n} accuracy={r.accuracy:.4f} macro_f1={r.macro_f1:.4f}"
+                   + (f"  ({sizes})" if sizes else ""))
+        for c in r.coverage_curve:
+            typer.echo(f"    abstain<{c['threshold']:.1f}: coverage={c['coverage']:.3f} accuracy={c['accuracy']:.4f}")
+    if update_card and backend != "keyword":
+        from nlu.category.training.card import write_card
 
-    def predict_domain(texts: list[str]):
-        guesses = [chosen.predict(t, top_k=1) for t in texts]
-        return [g[0].domain if g else "无" for g in guesses], [g[0].confidence if g else 0.0 for g in guesses]
-
-    for name, (texts, gold) in dev_sets(chosen.taxonomy).items():
-        reports = [evaluate(predict_domain, texts, gold, name)]
-        if name == "tipdm-hand-dev":
-            keep = [i for i, g in enumerate(gold) if g in SEVEN]
-            reports.append(evaluate(predict_domain, [texts[i] for i in keep], [gold[i] for i in keep],
-                                    name + "-7", labels=SEVEN))
-        for r in reports:
-            typer.echo(f"{r.name}: n={r.n} accuracy={r.accuracy:.4f} macro_f1={r.macro_f1:.4f}")
-            for c in r.coverage_curve:
-                typer.echo(f"    abstain<{c['threshold']:.1f}: coverage={c['coverage']:.3f} accuracy={c['accuracy']:.4f}")
+        folder = model_dir or _default_folder(backend)
+        meta_path = folder / "meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["dev"] = {name: r.as_dict() for name, r in reports.items()}
+        meta["evaluated_on"] = str(date.today())
+        meta["dev_fingerprint"] = dev_fingerprint()
+        meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        typer.echo(f"→ {write_card(folder, meta)}")
 
 
 def train_category(
-    corrections: Optional[Path] = typer.Option(None, help="JSONL of agents' corrections {text, title, code}."),
-    model_dir: Optional[Path] = typer.Option(None, help="Target folder (default models/category-linear)."),
+    corrections: Path | None = typer.Option(None, help="JSONL of agents' corrections {text, title, code}."),
+    model_dir: Path | None = typer.Option(None, help="Target folder (default models/category-<backend>)."),
     no_tipdm: bool = typer.Option(False, help="Do not read ../shared (synthetic data and corrections only)."),
+    backend: str = typer.Option("linear", help="linear | transformer"),
+    base_model: Path | None = typer.Option(None, help="transformer: local checkpoint folder (BERT-family)."),
+    epochs: float = typer.Option(2.0, help="transformer: training epochs."),
+    force: bool = typer.Option(False, help="Replace the model even if it scores lower on dev (e.g. after new labels)."),
 ) -> None:
-    """Retrain the linear backend; the new model replaces the old only if not worse on dev."""
-    from nlu.category.training.train import TrainConfig, correction_examples, run_training
+    """Retrain a backend; the new model replaces the old only if not worse on dev. Writes the model card."""
+    from nlu.category.training.train import (
+        TrainConfig,
+        correction_examples,
+        run_training,
+    )
 
     taxonomy = _taxonomy()
     rows: list[dict[str, Any]] = []
@@ -118,11 +140,26 @@ def train_category(
         rows = list(category_corrections(get_settings()))
     except ImportError:
         pass
+    except Exception as exc:  # the order database may not exist yet on a fresh machine: train without it
+        typer.echo(f"未能读取坐席更正记录（{type(exc).__name__}），本次训练不含更正数据", err=True)
     if corrections is not None:
         rows += [json.loads(line) for line in corrections.read_text(encoding="utf-8").splitlines() if line.strip()]
-    target = model_dir or get_settings().models_dir / DEFAULT_MODEL
-    promoted, meta = run_training(taxonomy, target, correction_examples(taxonomy, rows),
-                                  TrainConfig(use_tipdm=not no_tipdm))
+    target = model_dir or _default_folder(backend)
+    examples = correction_examples(taxonomy, rows)
+    if backend == "transformer":
+        if base_model is None:
+            typer.echo("transformer 需要 --base-model（本地 BERT 类模型目录）", err=True)
+            raise typer.Exit(2)
+        from nlu.category.training.train_transformer import (
+            TransformerTrainConfig,
+            run_transformer_training,
+        )
+
+        promoted, meta = run_transformer_training(
+            taxonomy, target, base_model, examples,
+            TransformerTrainConfig(epochs=epochs), TrainConfig(use_tipdm=not no_tipdm), force=force)
+    else:
+        promoted, meta = run_training(taxonomy, target, examples, TrainConfig(use_tipdm=not no_tipdm), force=force)
     typer.echo(json.dumps({"promoted": promoted, "examples": meta["training_examples"],
                            "dev": {k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"]}
                                    for k, v in meta["dev"].items()}}, ensure_ascii=False, indent=1))

@@ -1,8 +1,9 @@
 """Pipeline components for case classification (imported by ``nlu.components`` to register them).
 
 - ``category_keyword``: cue-word matching against the taxonomy (no model file needed).
-- ``category_model``: a trained backend from ``models/`` (``linear`` by default, or ``transformers``), falling back to
-  cue words when the model directory is missing.
+- ``category_model``: a trained backend from ``models/`` (``linear`` by default, or ``transformer``), falling back to
+  cue words (with a logged warning and ``case.notes["category_backend"] == "keyword"``) when the model directory is
+  missing.
 
 Both fill ``case.category`` / ``case.category_candidates`` and call ``case.needs_review`` (Chinese reason) when the
 text is unusable, nothing matched, or the top confidence is below ``review_below``.
@@ -10,6 +11,7 @@ text is unusable, nothing matched, or the top confidence is below ``review_below
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from nlu.category.text import DEFAULT_MAX_CHARS, prepare
 from nlu.taxonomy import Taxonomy, load_taxonomy
 
 DEFAULT_MODEL_NAME = "category-linear"
+logger = logging.getLogger(__name__)
 
 
 def context_taxonomy(context: PipelineContext) -> Taxonomy:
@@ -79,7 +82,11 @@ def make_category_model(
     folder = Path(model_dir) if model_dir else Path(DEFAULT_MODEL_NAME if backend == "linear" else f"category-{backend}")
     if not folder.is_absolute():
         folder = context.settings.models_dir / folder
-    chosen = context.shared(
-        f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
-    )
+    if not folder.exists():
+        logger.warning("category model folder %s is missing: falling back to cue words", folder)
+        chosen = context.shared("category_backend:keyword", lambda: make_backend("keyword", taxonomy))
+    else:
+        chosen = context.shared(
+            f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
+        )
     return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from hotline.case import URGENCY_ORDER, Case, CategoryGuess
-from nlu.taxonomy import Leaf
+from nlu.taxonomy import Leaf, Taxonomy
 
 REVIEW_LOW_CONFIDENCE = "诉求类别置信度较低（{confidence:.2f}），请人工确认类别"
 REVIEW_NO_MATCH = "未能识别诉求类别，请人工选择类别"
@@ -28,6 +28,12 @@ def guess_from_leaf(leaf: Leaf, confidence: float, reasons: Sequence[str] = ()) 
         deadline_hours=leaf.deadline_hours,
         deadline_basis=leaf.deadline_basis,
     )
+
+
+def leaf_in_domain(taxonomy: Taxonomy, cue_scores: Mapping[str, float], domain: str) -> Leaf:
+    """The best cue-word leaf (``KeywordClassifier.scores``) inside ``domain``, else the domain's 其他/其他 leaf."""
+    in_domain = [(score, code) for code, score in cue_scores.items() if taxonomy[code].domain == domain]
+    return taxonomy[max(in_domain)[1]] if in_domain else taxonomy.default_leaf(domain)
 
 
 def apply_guesses(

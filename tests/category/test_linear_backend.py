@@ -13,7 +13,7 @@ from nlu.category.backend import make_backend
 from nlu.category.cli import predict_records
 from nlu.category.training.train import TrainConfig, correction_examples, run_training
 
-SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, max_features=20_000, self_train=False)
+SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, max_features=20_000)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,7 +38,9 @@ def trained(tmp_path_factory, taxonomy, no_shared):
 
 def test_training_writes_model_and_figures(trained):
     folder, promoted, meta = trained
-    assert promoted and (folder / "model.joblib").exists() and (folder / "meta.json").exists()
+    assert promoted and (folder / "model.npz").exists() and (folder / "meta.json").exists()
+    card = (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert f"macro-F1 {meta['dev']['synth-dev']['macro_f1']:.4f}" in card  # the card carries the measured figures
     assert meta["training_examples"]["corrections"] == 3
     dev = meta["dev"]["synth-dev"]
     assert dev["n"] > 100 and dev["accuracy"] > 0.5  # well above chance over 15 domains
@@ -62,6 +64,8 @@ def test_not_worse_gate(trained, taxonomy):
     (folder / "meta.json").write_text(json.dumps(worse), encoding="utf-8")
     promoted, _ = run_training(taxonomy, folder, (), SMALL)
     assert not promoted
+    promoted, _ = run_training(taxonomy, folder, (), SMALL, force=True)  # an operator may insist
+    assert promoted and json.loads((folder / "meta.json").read_text(encoding="utf-8"))["dev"]["synth-dev"]["macro_f1"] < 1
 
 
 def test_category_model_component(trained, context):

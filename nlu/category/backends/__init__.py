@@ -1,8 +1,6 @@
-"""The shipped classifier backends; importing this package registers them in ``category_backends``."""
+"""The shipped classifier backends; importing this package registers them in ``category_backends``.
 
-from nlu.category.backends import keyword, linear  # noqa: F401
+``transformer`` is always registered; it imports torch/transformers (an optional install) only when a model is loaded.
+"""
 
-try:  # the transformers backend needs the optional torch/transformers install
-    from nlu.category.backends import transformer  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    pass
+from nlu.category.backends import keyword, linear, transformer  # noqa: F401

@@ -58,6 +58,14 @@ class KeywordClassifier:
                     reasons[code].append(cue)
         return scores, reasons
 
+    def domain_scores(self, leaf_scores: dict[str, float]) -> dict[str, float]:
+        """The best leaf score per domain (how strongly the taxonomy's cue words point at each domain)."""
+        best: dict[str, float] = {}
+        for code, score in leaf_scores.items():
+            domain = self.taxonomy[code].domain
+            best[domain] = max(best.get(domain, 0.0), score)
+        return best
+
     def predict(self, text: str, top_k: int = 3) -> list[CategoryGuess]:
         scores, reasons = self.scores(text)
         if not scores:

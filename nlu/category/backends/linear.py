@@ -1,114 +1,214 @@
-"""The default trained backend: character n-gram TF-IDF + logistic regression over the 15 domains, with the leaf
-chosen inside the predicted domain by cue words (the domain's catch-all leaf when no cue matches).
+"""The default trained backend: character n-gram TF-IDF + multinomial logistic regression over the 15 domains, fused
+with domain cue-word votes, then the leaf chosen inside the predicted domain by the taxonomy's cue words (the
+domain's catch-all leaf when no cue matches).
 
-Why this shape: real citizen messages with labels exist only at the domain level (weakly labelled), and the leaf
-inventory (部件/事件/service leaves) is best served by explicit cue words an agent can read. The reported confidence is
-the model's probability of the domain (measured calibration in docs/classification.md).
+Inference is numpy only (no scikit-learn, no scipy: a cold process loads in well under a second). Training uses
+scikit-learn (``nlu.category.training.train``) and exports the fitted parts with ``LinearModel.from_sklearn``; a test
+checks that both give the same probabilities.
+
+Scores: ``s = log p_model(domain) + fusion_weight × domain_cue_votes(domain) + cue_weight × leaf_cue_score(domain)``
+(``leaf_cue_score``: the best taxonomy cue-word score of a leaf in that domain); confidence =
+``softmax(s / temperature)``. Both weights and the temperature are fitted on cross-validated hand-labelled messages
+at training time (see ``meta.json``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from hotline.case import CategoryGuess
 from hotline.registry import category_backends
 from nlu.category.backends.keyword import KeywordClassifier
-from nlu.category.guess import guess_from_leaf
+from nlu.category.domain_cues import DomainCues, cached_domain_cues
+from nlu.category.guess import guess_from_leaf, leaf_in_domain
 from nlu.taxonomy import Taxonomy
 
-MODEL_FILE = "model.joblib"
-_SEP = "\x1f"  # never in cleaned text (control characters are removed)
+MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
+CUES_FILE = "domain_cues.yaml"
+_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass
 class LinearModel:
-    """The fitted parts: a vectorizer and a classifier whose classes are domain names."""
+    """Everything inference needs, as plain arrays.
 
-    vectorizer: Any
-    classifier: Any
+    ``terms[i]`` is the character n-gram of feature ``i``; ``idf[i]`` its inverse document frequency;
+    ``coef`` is (domains × features), ``intercept`` (domains,). Features are computed exactly as scikit-learn's
+    ``TfidfVectorizer(analyzer="char", ngram_range, lowercase=True, sublinear_tf=True, norm="l2")``.
+    """
 
-    @property
-    def domains(self) -> list[str]:
-        return [str(c) for c in self.classifier.classes_]
+    terms: np.ndarray
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    domains: list[str]
+    ngram_range: tuple[int, int] = (1, 3)
+    fusion_weight: float = 0.0
+    cue_weight: float = 0.0
+    temperature: float = 1.0
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
 
-    def proba(self, texts: list[str]) -> np.ndarray:
-        return self.classifier.predict_proba(self.vectorizer.transform(texts))
+    def __post_init__(self) -> None:
+        if not self._index:
+            self._index = {term: i for i, term in enumerate(self.terms.tolist())}
 
-    def save(self, folder: Path, meta: dict[str, Any]) -> None:
-        """The vocabulary is stored as one joined string (unpickling a 100k-entry dict costs about a second)."""
+    # --- features -------------------------------------------------------------------------------------------
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse TF-IDF row for ``text``: (feature indices, L2-normalised values)."""
+        doc = _WHITE_SPACES.sub(" ", text.lower())
+        low, high = self.ngram_range
+        counts: Counter[int] = Counter()
+        index = self._index
+        for n in range(low, high + 1):
+            for start in range(len(doc) - n + 1):
+                i = index.get(doc[start : start + n])
+                if i is not None:
+                    counts[i] += 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        values = (1.0 + np.log(tf)) * self.idf[indices]
+        norm = np.sqrt(np.dot(values, values))
+        return indices, (values / norm if norm > 0 else values)
+
+    def model_proba(self, text: str) -> np.ndarray:
+        """The logistic regression's domain probabilities alone (what scikit-learn's predict_proba gives)."""
+        indices, values = self.features(text)
+        logits = self.coef[:, indices] @ values + self.intercept
+        return _softmax(logits)
+
+    def scores(self, text: str, votes: dict[str, float] | None = None,
+               cue_scores: dict[str, float] | None = None) -> np.ndarray:
+        """Fused, temperature-scaled domain probabilities (``votes``: domain cue votes; ``cue_scores``: best
+        taxonomy cue-word score per domain)."""
+        log_p = np.log(self.model_proba(text) + 1e-12)
+        if votes and self.fusion_weight:
+            log_p = log_p + self.fusion_weight * np.array([votes.get(d, 0.0) for d in self.domains])
+        if cue_scores and self.cue_weight:
+            log_p = log_p + self.cue_weight * np.array([cue_scores.get(d, 0.0) for d in self.domains])
+        return _softmax(log_p / self.temperature)
+
+    def contributions(self, text: str, class_index: int, top: int = 3) -> list[str]:
+        """The n-grams that pushed ``text`` most towards ``class_index`` (a reason when no cue word matched)."""
+        indices, values = self.features(text)
+        if not len(indices):
+            return []
+        contrib = values * self.coef[class_index, indices]
+        best = indices[np.argsort(-contrib)[: top * 2]]
+        return [str(self.terms[i]) for i in best if len(str(self.terms[i]).strip()) > 1][:top]
+
+    # --- persistence ----------------------------------------------------------------------------------------
+    def save(self, folder: Path, meta: dict[str, Any], cues_path: Path | None = None) -> None:
+        """``model.npz`` (arrays) + ``meta.json`` (+ a copy of the domain cue file the fusion used)."""
         folder.mkdir(parents=True, exist_ok=True)
-        vocabulary = self.vectorizer.vocabulary_
-        terms = [""] * len(vocabulary)
-        for term, index in vocabulary.items():
-            terms[index] = term
-        del self.vectorizer.vocabulary_
-        try:
-            parts = {"vectorizer": self.vectorizer, "classifier": self.classifier, "terms": _SEP.join(terms)}
-            joblib.dump(parts, folder / MODEL_FILE, compress=3)
-        finally:
-            self.vectorizer.vocabulary_ = vocabulary
+        np.savez_compressed(
+            folder / MODEL_FILE,
+            terms=self.terms,
+            idf=self.idf.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+        )
+        meta = {
+            **meta,
+            "domains": self.domains,
+            "ngram_range": list(self.ngram_range),
+            "fusion_weight": self.fusion_weight,
+            "cue_weight": self.cue_weight,
+            "temperature": self.temperature,
+        }
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        if cues_path is not None:
+            (folder / CUES_FILE).write_text(cues_path.read_text(encoding="utf-8"), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LinearModel:
-        parts = joblib.load(folder / MODEL_FILE)
-        vectorizer = parts["vectorizer"]
-        vectorizer.vocabulary_ = {term: i for i, term in enumerate(parts["terms"].split(_SEP))}
-        return cls(vectorizer, parts["classifier"])
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        with np.load(folder / MODEL_FILE) as arrays:
+            return cls(
+                terms=arrays["terms"],
+                idf=arrays["idf"].astype(np.float64),
+                coef=arrays["coef"],
+                intercept=arrays["intercept"],
+                domains=list(meta["domains"]),
+                ngram_range=tuple(meta.get("ngram_range", (1, 3))),  # type: ignore[arg-type]
+                fusion_weight=float(meta.get("fusion_weight", 0.0)),
+                cue_weight=float(meta.get("cue_weight", 0.0)),
+                temperature=float(meta.get("temperature", 1.0)),
+            )
+
+    @classmethod
+    def from_sklearn(cls, vectorizer: Any, classifier: Any, **settings: Any) -> LinearModel:
+        """Export a fitted ``TfidfVectorizer`` (char analyzer) + ``LogisticRegression`` (multinomial)."""
+        vocabulary = vectorizer.vocabulary_
+        terms = [""] * len(vocabulary)
+        for term, i in vocabulary.items():
+            terms[i] = term
+        return cls(
+            terms=np.asarray(terms),
+            idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+            coef=np.asarray(classifier.coef_, dtype=np.float32),
+            intercept=np.asarray(classifier.intercept_, dtype=np.float32),
+            domains=[str(c) for c in classifier.classes_],
+            ngram_range=tuple(vectorizer.ngram_range),
+            **settings,
+        )
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
 
 
 class LinearClassifier:
-    """Domain by the linear model, leaf by cue words within that domain."""
+    """Domain by the fused linear model, leaf by cue words within that domain."""
 
     name = "linear"
 
-    def __init__(self, taxonomy: Taxonomy, model: LinearModel):
+    def __init__(self, taxonomy: Taxonomy, model: LinearModel, cues: DomainCues | None = None):
         self.taxonomy = taxonomy
         self.model = model
+        self.cues = cues or cached_domain_cues()
         self.keyword = KeywordClassifier(taxonomy)
-        self._feature_names: np.ndarray | None = None
 
-    @property
-    def _features(self) -> np.ndarray:
-        """Feature names, built on first use (only needed to explain a guess without cue words)."""
-        if self._feature_names is None:
-            self._feature_names = np.asarray(self.model.vectorizer.get_feature_names_out())
-        return self._feature_names
-
-    def _reasons(self, row: Any, class_index: int, cue_words: list[str]) -> list[str]:
-        if cue_words:
-            return cue_words[:5]
-        weights = self.model.classifier.coef_[class_index] if self.model.classifier.coef_.shape[0] > 1 else None
-        if weights is None or row.nnz == 0:
-            return []
-        contrib = row.data * weights[row.indices]
-        top = row.indices[np.argsort(-contrib)[:3]]
-        return [str(self._features[i]) for i in top if len(str(self._features[i]).strip()) > 1][:3]
+    def domain_proba(self, text: str, leaf_scores: dict[str, float] | None = None) -> np.ndarray:
+        """Calibrated probabilities over ``self.model.domains`` (``leaf_scores``: ``keyword.scores(text)[0]``,
+        computed here when not given)."""
+        votes = self.cues.votes(text) if self.model.fusion_weight else None
+        cue_scores = None
+        if self.model.cue_weight:
+            if leaf_scores is None:
+                leaf_scores, _ = self.keyword.scores(text)
+            cue_scores = self.keyword.domain_scores(leaf_scores)
+        return self.model.scores(text, votes, cue_scores)
 
     def predict(self, text: str, top_k: int = 3) -> list[CategoryGuess]:
         if not text.strip():
             return []
-        row = self.model.vectorizer.transform([text])
-        proba = self.model.classifier.predict_proba(row)[0]
         scores, cue_reasons = self.keyword.scores(text)
+        proba = self.domain_proba(text, scores)
         guesses = []
         for index in np.argsort(-proba)[:top_k]:
             domain = self.model.domains[index]
-            in_domain = [(s, c) for c, s in scores.items() if self.taxonomy[c].domain == domain]
-            leaf = self.taxonomy[max(in_domain)[1]] if in_domain else self.taxonomy.default_leaf(domain)
-            reasons = self._reasons(row, int(index), cue_reasons.get(leaf.code, []))
+            leaf = leaf_in_domain(self.taxonomy, scores, domain)
+            reasons = cue_reasons.get(leaf.code, [])[:5] or self.cues.matched(text, domain)
+            reasons = reasons or self.model.contributions(text, int(index))
             guesses.append(guess_from_leaf(leaf, float(proba[index]), reasons))
         return guesses
 
 
 @category_backends.register("linear")
 def make_linear(taxonomy: Taxonomy, model_dir: Path | str, **_: object) -> LinearClassifier:
-    """Load the model folder (``model.joblib`` + ``meta.json``)."""
-    return LinearClassifier(taxonomy, LinearModel.load(Path(model_dir)))
+    """Load the model folder (``model.npz`` + ``meta.json`` [+ ``domain_cues.yaml``])."""
+    folder = Path(model_dir)
+    cues_file = folder / CUES_FILE
+    cues = DomainCues.load(cues_file) if cues_file.exists() else None
+    return LinearClassifier(taxonomy, LinearModel.load(folder), cues)

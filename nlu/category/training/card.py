@@ -1,0 +1,100 @@
+"""The model card (``MODEL_CARD.md``) of a category model folder, written from its ``meta.json``.
+
+``hotline train category`` writes it with every promoted model and ``hotline eval category --update-card`` rewrites
+its figures from a fresh evaluation, so the card never disagrees with the model it sits next to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DESCRIPTIONS = {
+    "linear": (
+        "Predicts the 一级 domain (15 classes of the unified-12345 taxonomy) of a citizen message with a character "
+        "1–3-gram TF-IDF + multinomial logistic regression (class-balanced), fused with domain cue-word votes "
+        "(`domain_cues.yaml`), softmax temperature-calibrated; the leaf (部件/事件/service matter) is the best "
+        "taxonomy cue-word match inside that domain, else the domain's 其他/其他 leaf. Inference is numpy only. "
+        "Files: `model.npz` (n-gram terms, idf, coefficients), `meta.json` (config, data counts, calibration, "
+        "dev figures), `domain_cues.yaml` (the cue list the fusion uses)."
+    ),
+    "transformer": (
+        "Fine-tuned BERT-family encoder (from a local checkpoint the user provided) with a classification head "
+        "over the 15 domains; the leaf is the best taxonomy cue-word match inside the predicted domain. Files: "
+        "the Hugging Face model and tokenizer files, `meta.json`."
+    ),
+}
+
+SOURCES = {
+    "synth": "synthetic hotline sentences (templates in `nlu/category/data/templates.yaml` × leaf cue words × demo landmarks)",
+    "synth-asr": "ASR-noised copies of the synthetic sentences (homophones, dropped/doubled characters, spaces)",
+    "tipdm-weak": "real messages of 泰迪杯 2020 C 题 附件3/附件4 labelled by domain cue words + the answering department",
+    "tipdm-hand": "real messages hand-labelled by this project (`nlu/category/data/train_tipdm_hand_labels.csv`)",
+    "tipdm-unlabelled": "real messages the rules left unlabelled (not trained on)",
+    "corrections": "agents' corrections",
+}
+
+
+def _report_line(name: str, report: dict[str, Any]) -> str:
+    per_class = report.get("per_class_n") or {}
+    sizes = ", ".join(f"{k} {v}" for k, v in per_class.items()) if per_class else ""
+    line = f"  - `{name}` (n={report['n']}): accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}"
+    return line + (f" — per class: {sizes}" if sizes and name.endswith("-7") else "")
+
+
+def render_card(meta: dict[str, Any], name: str) -> str:
+    """Markdown for the card."""
+    backend = meta.get("backend", "linear")
+    lines = [f"# {name} — case classifier (`{backend}` backend)", ""]
+    lines.append(f"- **What it does**: {DESCRIPTIONS.get(backend, backend)}")
+    counts = meta.get("training_examples", {})
+    data = "; ".join(f"{n:,} {SOURCES.get(k, k)}" for k, n in counts.items() if n)
+    lines.append(
+        f"- **Training data** (`{meta.get('rebuild', 'hotline train category')}`, {meta.get('trained_on')}, taxonomy "
+        f"{meta.get('taxonomy_version')}): {data}. The 泰迪杯 files (`../shared/data/tipdm2020-c-smart-gov-messages`, "
+        "research use) are read at build time; nothing derived from them is committed except this model. The "
+        "hand-labelled dev messages (`nlu/category/data/dev_tipdm_hand_labels.csv`) are never trained on."
+    )
+    calibration = meta.get("calibration") or {}
+    if calibration.get("n") and backend == "transformer":
+        lines.append(f"- **Calibration**: softmax temperature {meta.get('temperature', 1.0):.3f} fitted on "
+                     f"{calibration['n']} held-out hand-labelled training messages.")
+    elif calibration.get("n"):
+        lines.append(
+            f"- **Calibration** ({calibration['n']} hand-labelled training messages, "
+            f"{meta.get('config', {}).get('calibrate_folds', '?')}-fold held-out predictions): domain-cue weight "
+            f"{meta.get('fusion_weight')}, leaf-cue weight {meta.get('cue_weight')} (held-out 7-domain macro-F1 "
+            f"{calibration.get('macro_f1_7_chosen')}, without fusion {calibration.get('macro_f1_7_without_fusion')}), "
+            f"temperature {meta.get('temperature', 1.0):.3f} (log-loss {calibration.get('log_loss_at_temperature')})."
+        )
+    dev = meta.get("dev") or {}
+    lines.append(f"- **Figures** (`hotline eval category`, written {meta.get('evaluated_on', meta.get('trained_on'))}):")
+    for report_name, report in dev.items():
+        lines.append(_report_line(report_name, report))
+    main = dev.get("tipdm-hand-dev-7")
+    if main:
+        curve = ", ".join(
+            f"≥{c['threshold']:.1f} → coverage {c['coverage']:.3f} / accuracy {c['accuracy']:.4f}"
+            for c in main.get("coverage_curve", []) if c["threshold"] in (0.4, 0.5, 0.6, 0.7, 0.8)
+        )
+        lines.append(f"  - accuracy vs coverage (real, 7 domains; abstain below the threshold): {curve}")
+    lines.append(
+        "- **Dev split**: `tipdm-hand-dev` = real messages labelled by this project's engineers: a random sample "
+        "plus a sample enriched for 卫生计生/商贸旅游/劳动和社会保障 (see docs/classification.md); `-7` keeps the 7 "
+        "domains of the reserved set; `-7-reserved-prior` re-weights those to the reserved set's class sizes."
+    )
+    lines.append(
+        "- **Limits**: one annotator's labels; the boundary 城乡建设/交通运输 (roads, metro planning) and "
+        "劳动和社会保障/卫生计生 (医保 vs 医院) is where most errors are. Speed: see docs/classification.md "
+        "(`bench/category.py`)."
+    )
+    lines.append(f"- **Rebuild**: `{meta.get('rebuild', 'hotline train category')}` (reads `../shared` or "
+                 "`$HOTLINE_SHARED_DIR`); it replaces this folder only if not worse on the dev split.")
+    return "\n".join(lines) + "\n"
+
+
+def write_card(folder: Path, meta: dict[str, Any]) -> Path:
+    """Write ``folder/MODEL_CARD.md`` from ``meta``; returns its path."""
+    path = folder / "MODEL_CARD.md"
+    path.write_text(render_card(meta, folder.name), encoding="utf-8")
+    return path
