@@ -83,6 +83,8 @@ class Case:
     title: str = ""
     location_hint: str | None = None
     """A location the client supplied separately (a form field, a map pick)."""
+    category_hint: str | None = None
+    """A taxonomy code the client chose (an Open311 ``service_code``, a form's category list)."""
     received_at: datetime | None = None
 
     clean_text: str = ""

@@ -122,6 +122,8 @@ class IntakeInput:
     contact_name: str | None = None
     contact_phone: str | None = None
     location: str | None = None
+    category_code: str | None = None
+    """A category the channel already chose (Open311 ``service_code``); the classifier keeps it if it exists."""
     review_reason: str | None = None
     """Set by channels that know a person must look at it (e.g. a chat handed over to an agent)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -225,6 +227,7 @@ class OrderService:
             channel=data.channel,
             title=data.title,
             location_hint=data.location,
+            category_hint=data.category_code,
             received_at=received_at or datetime.now(timezone.utc),
         )
         case.notes.update(data.extra)

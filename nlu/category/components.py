@@ -19,7 +19,7 @@ from hotline.case import Case
 from hotline.pipeline import PipelineContext
 from hotline.registry import components
 from nlu.category.backend import CategoryBackend, make_backend
-from nlu.category.guess import apply_guesses
+from nlu.category.guess import apply_guesses, guess_from_leaf
 from nlu.category.text import DEFAULT_MAX_CHARS, prepare
 from nlu.taxonomy import Taxonomy, load_taxonomy
 
@@ -33,11 +33,22 @@ def context_taxonomy(context: PipelineContext) -> Taxonomy:
 
 
 def make_classifier_step(
-    backend: CategoryBackend, top_k: int, review_below: float, max_chars: int, raise_urgency: bool
+    backend: CategoryBackend,
+    top_k: int,
+    review_below: float,
+    max_chars: int,
+    raise_urgency: bool,
+    taxonomy: Taxonomy | None = None,
 ) -> Callable[[Case], Case]:
-    """The ``Case -> Case`` step shared by all category components."""
+    """The ``Case -> Case`` step shared by all category components. A category the channel already chose
+    (``case.category_hint``, e.g. an Open311 ``service_code``) is taken as given when the taxonomy knows it."""
 
     def step(case: Case) -> Case:
+        leaf = taxonomy.get(case.category_hint) if taxonomy is not None and case.category_hint else None
+        if leaf is not None:
+            case.notes["category_backend"] = "hint"
+            chosen = guess_from_leaf(leaf, 1.0, ["市民或渠道已选定类别"])
+            return apply_guesses(case, [chosen], review_below, usable=True, raise_urgency=raise_urgency)
         prepared = prepare(case.analysis_text, case.title, max_chars=max_chars)
         guesses = backend.predict(prepared.text, top_k=top_k) if prepared.usable else []
         case.notes["category_backend"] = backend.name
@@ -64,7 +75,7 @@ def make_category_keyword(
     """Classify by taxonomy cue words."""
     taxonomy = context_taxonomy(context)
     backend = context.shared("category_backend:keyword", lambda: make_backend("keyword", taxonomy))
-    return make_classifier_step(backend, top_k, review_below, max_chars, raise_urgency)
+    return make_classifier_step(backend, top_k, review_below, max_chars, raise_urgency, context_taxonomy(context))
 
 
 @components.register("category_model")
@@ -89,4 +100,4 @@ def make_category_model(
         chosen = context.shared(
             f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
         )
-    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency)
+    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency, context_taxonomy(context))

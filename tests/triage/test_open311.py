@@ -121,3 +121,13 @@ def test_a_repeat_report_is_merged_and_follows_its_case(stack: Stack) -> None:
     assert first["service_request_id"] in again["service_notice"]
     [view] = stack.client.get(f"{BASE}/requests/{again['service_request_id']}.json", params={"api_key": stack.keys["agent"]}).json()
     assert view["status"] == "open" and first["service_request_id"] in view["service_notice"]
+
+
+def test_the_service_code_the_client_chose_is_kept(stack: Stack) -> None:
+    """A vague description does not override the category the Open311 client picked (路灯)."""
+    r = file_request(stack, service_code="BJ0116", address_string="桂城街道海八路", description="这里有点问题，麻烦来看看。")
+    assert r.status_code == 201, r.text
+    number = r.json()[0]["service_request_id"]
+    order = stack.client.get(f"/v1/orders/{number}", headers=stack.headers("agent")).json()
+    assert order["category"]["code"] == "BJ0116" and order["confidence"] == 1.0
+    assert order["department"]["id"] == "nh-sz"

@@ -224,6 +224,7 @@ def _intake(svc: AppServices, form: dict[str, str]) -> IntakeInput:
         contact_name=name[:64] if name else None,
         contact_phone=(form.get("phone") or "").strip()[:32] or None,
         location=location,
+        category_code=leaf.code,
         extra={"open311": {k: form.get(k) for k in ("service_code", "lat", "long", "address_string", "email",
                                                     "device_id", "account_id", "media_url") if form.get(k)}},
     )
