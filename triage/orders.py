@@ -316,7 +316,9 @@ class OrderService:
     @staticmethod
     def _add_reporter(session: Session, match: DuplicateMatch, order: WorkOrder, actor: str) -> None:
         """Tie another citizen's report to the open order it repeats: one more reporter, one case."""
-        parent = session.get(WorkOrder, match.order_id, with_for_update={"of": WorkOrder})
+        # FOR NO KEY UPDATE: compatible with the KEY SHARE lock that concurrent reports' foreign keys take on the
+        # parent, so several people reporting one problem at once queue up instead of deadlocking.
+        parent = session.get(WorkOrder, match.order_id, with_for_update={"of": WorkOrder, "key_share": True})
         assert parent is not None
         parent.reporter_count += 1
         session.add(
@@ -378,7 +380,7 @@ class OrderService:
         department is found."""
         event_ids: list[int] = []
         with transaction(self.sessions) as session:
-            stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update(of=WorkOrder)
+            stmt = select(WorkOrder).where(WorkOrder.number == number).with_for_update(of=WorkOrder, key_share=True)
             order = session.execute(stmt).scalar_one_or_none()
             if order is None or (department_id is not None and order.department_id != department_id):
                 raise OrderNotFound(number)

@@ -154,7 +154,7 @@ class Dispatcher:
         log.error("gave up delivering %s to %s after %d attempts: %s", fields.get("number"), fields.get("department_id"), attempts, error)
         if fields.get("type") == "order.dispatch":
             with transaction(self.sessions) as session:
-                order = session.get(WorkOrder, int(fields["order_id"]), with_for_update={"of": WorkOrder})
+                order = session.get(WorkOrder, int(fields["order_id"]), with_for_update={"of": WorkOrder, "key_share": True})
                 if order is not None and order.dispatch_state != "delivered":
                     before = order.dispatch_state
                     order.dispatch_state, order.needs_review = "failed", True
@@ -273,7 +273,7 @@ class Dispatcher:
 
     def _record(self, order_id: int, department_id: str, department_name: str, result: DeliveryResult) -> None:
         with transaction(self.sessions) as session:
-            order = session.get(WorkOrder, order_id, with_for_update={"of": WorkOrder})
+            order = session.get(WorkOrder, order_id, with_for_update={"of": WorkOrder, "key_share": True})
             assert order is not None
             session.add(
                 Delivery(order_id=order_id, department_id=department_id, ok=result.ok, status_code=result.status_code, error=result.error)
