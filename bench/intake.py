@@ -1,109 +1,81 @@
 """Benchmark: orders per second and latency of POST /v1/intake with concurrent clients against the real stack.
 
-Starts `hotline serve` (uvicorn, N worker processes) on PostgreSQL and Redis unless --url is given, then sends
---requests reports from --clients concurrent clients (keep-alive HTTP/1.1) and prints throughput and p50/p95/p99.
+Starts `hotline serve` (uvicorn, --workers processes) on a fresh PostgreSQL database and Redis, then sends
+--requests reports (144 different problems in varied words; repeats are merged as duplicates, as in a real centre)
+from --clients concurrent keep-alive clients and prints throughput and p50/p95/p99.
 
-    .venv/bin/python bench/intake.py                       # PostgreSQL test DB + Redis on this machine
-    .venv/bin/python bench/intake.py --database sqlite     # embedded defaults instead
+    .venv/bin/python bench/intake.py [--requests 4000] [--clients 32] [--workers 2] [--no-duplicates]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-TEXTS = [
-    "我要反映一下，桂城街道海五路有个井盖丢了，晚上很黑，怕有人掉下去。",
-    "千灯湖公园旁边天天有人摆摊占道经营，人行道都走不了。",
-    "桂澜路和南海大道交界那个红绿灯坏了，一直闪黄灯。",
-    "海八路的路灯好几盏都不亮了，已经一个星期了。",
-    "南海广场附近的垃圾桶满了没人清理，垃圾堆在路边好臭。",
-    "楼上邻居装修，晚上十一点还在电钻施工，太吵了。地点桂城街道南桂路。",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import base_env, client, free_port, fresh_database, percentile, reports, start, wait_ready  # noqa: E402
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-async def run_load(url: str, key: str, clients: int, total: int) -> tuple[list[float], float, int]:
+async def run_load(url: str, key: str, clients: int, texts: list[str]) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     errors = 0
-    counter = iter(range(total))
+    queue = iter(enumerate(texts))
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
+    async def client_loop(http) -> None:  # type: ignore[no-untyped-def]
         nonlocal errors
-        for i in counter:
-            body = {"text": TEXTS[i % len(TEXTS)], "channel": "web", "contact": {"phone": f"138{i:08d}"}}
-            start = time.perf_counter()
-            response = await client.post("/v1/intake", json=body, headers={"Idempotency-Key": f"bench-{i}-{secrets.token_hex(4)}"})
-            latencies.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 201:
-                errors += 1
+        for i, text in queue:
+            body = {"text": text, "channel": "web", "contact": {"phone": f"138{i:08d}"}}
+            start_t = time.perf_counter()
+            response = await http.post("/v1/intake", json=body, headers={"Idempotency-Key": f"bench-{i}-{secrets.token_hex(4)}"})
+            latencies.append((time.perf_counter() - start_t) * 1000)
+            errors += response.status_code not in (200, 201)
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, limits=limits, timeout=30) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - start
+    async with client(url, key, clients) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - began
     return latencies, elapsed, errors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="an already running service (needs --key)")
-    parser.add_argument("--key", help="API key for --url")
-    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test", help="URL, or 'sqlite'")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test", help="admin URL (a fresh database is made)")
+    parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--no-duplicates", action="store_true", help="turn duplicate merging off (pure intake path)")
     args = parser.parse_args()
 
-    server = None
-    url, key = args.url, args.key
-    if url is None:
-        key = "hk_bench_" + secrets.token_hex(8)
-        port = 18000 + secrets.randbelow(1000)
-        tmp = tempfile.mkdtemp(prefix="hotline-bench-")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-        env.update(HOTLINE_DATA_DIR=tmp, HOTLINE_BOOTSTRAP_ADMIN_KEY=key, HOTLINE_DEPT_BASE_URL="http://127.0.0.1:9")
-        if args.database != "sqlite":
-            env["HOTLINE_DATABASE_URL"] = args.database
-            env["HOTLINE_REDIS_URL"] = args.redis
-        cmd = [sys.executable, "-m", "hotline", "serve", "--port", str(port), "--workers", str(args.workers)]
-        server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()
+    key = "hk_bench_" + secrets.token_hex(8)
+    with fresh_database(args.postgres) as db_url:
+        env = base_env(HOTLINE_DATABASE_URL=db_url, HOTLINE_REDIS_URL=redis_url, HOTLINE_BOOTSTRAP_ADMIN_KEY=key,
+                       HOTLINE_DEPT_BASE_URL="http://127.0.0.1:9")
+        if args.no_duplicates:
+            env["HOTLINE_DUPLICATE_ENABLED"] = "false"
+        port = free_port()
+        server = start(["serve", "--port", str(port), "--workers", str(args.workers)], env)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        else:
-            server.kill()
-            sys.exit("server did not become ready")
-    try:
-        asyncio.run(run_load(url, key, args.clients, args.warmup))
-        latencies, elapsed, errors = asyncio.run(run_load(url, key, args.clients, args.requests))
-    finally:
-        if server is not None:
+        try:
+            wait_ready(url)
+            texts = reports(args.warmup + args.requests)
+            asyncio.run(run_load(url, key, args.clients, texts[: args.warmup]))
+            latencies, elapsed, errors = asyncio.run(run_load(url, key, args.clients, texts[args.warmup :]))
+        finally:
             server.terminate()
             server.wait(15)
-    print(f"backend: {'sqlite + embedded redis' if args.database == 'sqlite' else args.database + ' + ' + args.redis}")
+    print(f"backend: PostgreSQL (fresh database) + {redis_url}; duplicates {'off' if args.no_duplicates else 'on'}")
     print(f"server workers: {args.workers}; clients: {args.clients}; requests: {len(latencies)}; errors: {errors}")
     print(f"throughput: {len(latencies) / elapsed:.1f} orders/s")
     print(

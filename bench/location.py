@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import statistics
 import time
@@ -46,7 +47,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
     phrases = _phrases()
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}, "
+          f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     start = time.perf_counter()
     resolver = build_resolver(DEFAULT_CITY_DIR / "gazetteer.yaml", DEFAULT_CITY_DIR / "grids.geojson", None)
     print(f"resolver build (gazetteer + national divisions + grids): {(time.perf_counter() - start) * 1000:.0f} ms")
@@ -57,7 +59,11 @@ def main() -> None:
 
     from nlu.address.model import load_default_parser
 
+    start = time.perf_counter()
     parser = load_default_parser(REPO_ROOT / "models")
+    if parser is not None:
+        parser.spans("浙江省杭州市")  # first call loads the lexicons and the jieba dictionary
+        print(f"address parser load + first call: {(time.perf_counter() - start) * 1000:.0f} ms")
     if parser is None:
         print("address parser: no model in models/address-crf (skipped)")
         return
@@ -72,6 +78,7 @@ def main() -> None:
     lat = _latencies(with_parser.resolve, phrases)
     print(f"locate latency ms (gazetteer + parser): p50 {statistics.median(lat):.3f}  "
           f"p95 {lat[int(0.95 * len(lat))]:.3f}")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

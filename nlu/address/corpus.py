@@ -33,18 +33,23 @@ def normalise_tag(tag: str) -> str:
     return f"{prefix.upper()}-{label.lower()}" if label else "O"
 
 
+FIELD_SEPARATOR = re.compile(r"[ \t]+")
+"""Columns are separated by ASCII spaces or tabs only, so a token that is itself a full-width space (U+3000) or
+another Unicode blank survives as a token instead of ending the address."""
+
+
 def read_blocks(path: Path) -> Iterator[list[list[str]]]:
-    """Blank-line separated blocks of whitespace-split lines (robust to CRLF, BOM and trailing spaces)."""
+    """Blank-line separated blocks of split lines (robust to CRLF, a BOM, trailing spaces/tabs and bad bytes)."""
     block: list[list[str]] = []
-    with Path(path).open(encoding="utf-8-sig", errors="replace") as handle:
+    with Path(path).open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         for line in handle:
-            parts = line.split()
-            if not parts:
+            stripped = line.rstrip("\r\n").strip(" \t\r")
+            if not stripped:
                 if block:
                     yield block
                     block = []
                 continue
-            block.append(parts)
+            block.append(FIELD_SEPARATOR.split(stripped))
     if block:
         yield block
 
@@ -68,8 +73,7 @@ def write_tagged(path: Path, sentences: Iterable[tuple[list[str], list[str]]]) -
     """``token tag`` lines, a blank line after each address (the input's layout)."""
     with Path(path).open("w", encoding="utf-8") as out:
         for tokens, tags in sentences:
-            for token, tag in zip(tokens, tags):
-                out.write(f"{token} {tag}\n")
+            out.writelines(f"{token} {tag}\n" for token, tag in zip(tokens, tags))
             out.write("\n")
 
 

@@ -42,7 +42,8 @@ class AddressParser:
         self.meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
         self.use_lexicon = bool(self.meta.get("use_lexicon", True))
         self.entities = load_entities(self.model_dir / ENTITIES_FILE)
-        self.repeats = bool(self.meta.get("repeat_features", False))
+        self.groups = frozenset(self.meta.get("feature_groups") or
+                                (["repeats"] if self.meta.get("repeat_features", False) else []))
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(self.model_dir / MODEL_FILE))
 
@@ -53,7 +54,7 @@ class AddressParser:
         tags: list[str] = []
         for start in range(0, len(tokens), MAX_TOKENS):
             window = tokens[start: start + MAX_TOKENS]
-            tags.extend(self.tagger.tag(sentence_features(window, self.use_lexicon, self.entities, self.repeats)))
+            tags.extend(self.tagger.tag(sentence_features(window, self.use_lexicon, self.entities, groups=self.groups)))
         return tags
 
     def spans(self, text: str) -> list[TextSpan]:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import pycrfsuite
 
 from hotline.settings import REPO_ROOT
-from nlu.address.corpus import read_tagged
-from collections import Counter
-
-from nlu.address.corpus import spans_of
+from nlu.address.corpus import read_tagged, spans_of
 from nlu.address.features import ENTITY_LABELS, sentence_features
 from nlu.address.metrics import entity_scores
 from nlu.address.model import ENTITIES_FILE, META_FILE, MODEL_FILE, AddressParser
 
 CORPUS = "chinese-address-parsing-naacl2019"
-DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 300, "feature.possible_transitions": True}
+DEFAULT_PARAMS = {"c1": 0.1, "c2": 0.1, "max_iterations": 300, "feature.possible_transitions": True}
+DEFAULT_GROUPS = ("repeats", "forward_repeats", "division_repeats", "cues", "segments")
+"""Feature groups of the shipped model (see ``nlu.address.features.FEATURE_GROUPS``)."""
 FOLDS = 5
 
 
@@ -62,16 +62,17 @@ def corpus_file(split: str) -> Path:
     return shared_dir() / "data" / CORPUS / f"{split}.txt"
 
 
-def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dict | None = None,
-          dev_path: Path | None = None, use_entities: bool = True, repeats: bool = True) -> dict:
+def train(train_path: Path | list, out_dir: Path, use_lexicon: bool = True, params: dict | None = None,
+          dev_path: Path | list | None = None, use_entities: bool = True,
+          groups: tuple[str, ...] = DEFAULT_GROUPS) -> dict:
     """Train, save model + meta.json (+ entities.tsv) into ``out_dir``; returns the meta (with dev figures when
-    ``dev_path``)."""
+    ``dev_path``). ``train_path`` / ``dev_path`` may also be already-read ``(tokens, tags)`` lists (tuning splits)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = read_tagged(train_path)
+    data = read_tagged(train_path) if isinstance(train_path, (str, Path)) else list(train_path)
     trainer = pycrfsuite.Trainer(verbose=False)
     oof = out_of_fold_lexicons(data) if use_entities else [None] * len(data)
     for (tokens, tags), lexicon in zip(data, oof):
-        trainer.append(sentence_features(tokens, use_lexicon, lexicon, repeats), tags)
+        trainer.append(sentence_features(tokens, use_lexicon, lexicon, groups=groups), tags)
     entities_path = out_dir / ENTITIES_FILE
     if use_entities:
         lexicon = as_lexicon(entity_counts(data))
@@ -83,9 +84,9 @@ def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dic
     start = time.perf_counter()
     trainer.train(str(out_dir / MODEL_FILE))
     meta = {"algorithm": "crf-lbfgs", "params": {**DEFAULT_PARAMS, **(params or {})}, "use_lexicon": use_lexicon,
-            "use_entities": use_entities, "repeat_features": repeats,
+            "use_entities": use_entities, "feature_groups": list(groups),
             "train_addresses": len(data), "train_seconds": round(time.perf_counter() - start, 1),
-            "train_file": f"{CORPUS}/{train_path.name}"}
+            "train_file": f"{CORPUS}/{train_path.name}" if isinstance(train_path, Path) else "(in-memory split)"}
     (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     if dev_path is not None:
         overall, _ = evaluate(AddressParser(out_dir), dev_path)
@@ -95,9 +96,9 @@ def train(train_path: Path, out_dir: Path, use_lexicon: bool = True, params: dic
     return meta
 
 
-def evaluate(parser: AddressParser, path: Path):
-    """Entity scores of ``parser`` on a tagged file: (overall, per_label)."""
-    data = read_tagged(path)
+def evaluate(parser: AddressParser, path: Path | list):
+    """Entity scores of ``parser`` on a tagged file (or a ``(tokens, tags)`` list): (overall, per_label)."""
+    data = read_tagged(path) if isinstance(path, (str, Path)) else path
     gold = [tags for _, tags in data]
     pred = [parser.tag(tokens) for tokens, _ in data]
     return entity_scores(gold, pred)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from hotline.settings import get_settings
 
 
-def _parser_or_exit(model: Optional[Path]):
+def _parser_or_exit(model: Path | None):
     from nlu.address.model import AddressParser, load_default_parser
 
     if model is not None:
@@ -28,7 +27,7 @@ def _parser_or_exit(model: Optional[Path]):
 
 def locate(
     text: str = typer.Argument(..., help="What the caller said (chat text or a transcript)."),
-    hint: Optional[str] = typer.Option(None, "--hint", help="An address the client typed separately."),
+    hint: str | None = typer.Option(None, "--hint", help="An address the client typed separately."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Extract, normalise and place the location in TEXT."""
@@ -63,7 +62,7 @@ def predict_address(
                                       help="One token per line, blank line between addresses."),
     output_path: Path = typer.Argument(..., dir_okay=False,
                                        help="Same tokens, each followed by a space and its BIO tag."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default models/address-crf)."),
+    model: Path | None = typer.Option(None, "--model", help="Model folder (default models/address-crf)."),
 ) -> None:
     """Tag address elements (prov, city, district, town, road, roadno, poi …) in the corpus's format."""
     from nlu.address.corpus import read_untagged, write_tagged
@@ -75,8 +74,8 @@ def predict_address(
 
 
 def eval_address(
-    data: Optional[Path] = typer.Option(None, "--data", help="Tagged file (default: the corpus's dev.txt)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default models/address-crf)."),
+    data: Path | None = typer.Option(None, "--data", help="Tagged file (default: the corpus's dev.txt)."),
+    model: Path | None = typer.Option(None, "--model", help="Model folder (default models/address-crf)."),
 ) -> None:
     """Entity-level precision / recall / F1 per label and overall (micro) on the address corpus's dev split."""
     from nlu.address.train import corpus_file, evaluate
@@ -110,7 +109,7 @@ def eval_location(
 
 
 def train_address(
-    out: Optional[Path] = typer.Option(None, "--out", help="Model folder (default models/address-crf)."),
+    out: Path | None = typer.Option(None, "--out", help="Model folder (default models/address-crf)."),
     no_lexicon: bool = typer.Option(False, "--no-lexicon", help="Leave out the national-divisions features."),
 ) -> None:
     """Train the CRF address parser on the corpus's train split (../shared) and report dev F1."""

@@ -8,9 +8,9 @@ in order and later finders only look at characters earlier ones left uncovered.
 from __future__ import annotations
 
 import re
-from itertools import islice, product
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice, product
 
 from nlu.geodata.divisions import Division, Divisions
 from nlu.location.gazetteer import Gazetteer, GazetteerEntry

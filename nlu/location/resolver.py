@@ -42,7 +42,7 @@ METRES_PER_DEGREE = 111_320.0
 class GridLocator(Protocol):
     """Point → grid cell (see ``nlu.location.grids``)."""
 
-    def locate(self, lon: float, lat: float) -> "GridHit | None": ...
+    def locate(self, lon: float, lat: float) -> GridHit | None: ...
 
 
 class GridHit(Protocol):
@@ -70,6 +70,16 @@ class Hypothesis:
     roadno: int | None = None
     roadno_end: int | None = None
     conflicts: list[str] = field(default_factory=list)
+
+
+MAX_MENTIONS = 100
+"""Place mentions analysed per text: more is not a call but a paste or an attack; the rest are ignored (and the case
+goes to review) so that the hypothesis builders, quadratic in mentions, stay fast."""
+MAX_CHAIN = 12
+"""Longest run of adjacent mentions taken as one spoken address."""
+
+NO_PLACE_REASON = "未识别到事发地点，请向市民确认具体位置"
+"""Review reason when the text names no place (the bot then asks for one)."""
 
 
 @dataclass
@@ -121,10 +131,13 @@ class LocationResolver:
                 hinted.place.reasons.insert(0, "采用市民单独填写的地址")
                 extra = self._resolve_text(text)
                 seen = {hinted.place.normalized}
+                from_text = []
                 for cand in ([extra.place] if extra.place else []) + extra.candidates:
                     if cand.normalized not in seen:
-                        hinted.candidates.append(cand)
+                        from_text.append(cand)
                         seen.add(cand.normalized)
+                # what the caller said comes before the hinted landmark's nearby roads
+                hinted.candidates = from_text + [c for c in hinted.candidates if c.normalized not in seen]
                 return hinted
             resolution = self._resolve_text(text)
             resolution.review.append("单独填写的地址无法识别，已改用正文中的地点")
@@ -135,22 +148,27 @@ class LocationResolver:
     def _resolve_text(self, text: str) -> Resolution:
         ctext = compact(text)
         if not ctext.text:
-            return Resolution(None, [], ["未识别到事发地点，请向市民确认具体位置"], [])
+            return Resolution(None, [], [NO_PLACE_REASON], [])
         extra = []
         for finder in self.extra_finders:
             for m in finder(ctext.text):
                 m.raw = ctext.raw(m.start, m.end)
                 extra.append(m)
         mentions = find_mentions(ctext, self.lexicon, extra=extra)
+        too_many = len(mentions) > MAX_MENTIONS
+        if too_many:
+            mentions = mentions[:MAX_MENTIONS]
         context = self._context(mentions)
         hypotheses: list[Hypothesis] = []
         for builder in HYPOTHESIS_BUILDERS:
             hypotheses.extend(builder(self, mentions, context, ctext.text))
         if not hypotheses:
-            return Resolution(None, [], ["未识别到事发地点，请向市民确认具体位置"], mentions)
+            return Resolution(None, [], [NO_PLACE_REASON], mentions)
         hypotheses.sort(key=lambda h: (-SPECIFICITY[h.level], -h.confidence, h.mentions[0].start if h.mentions else 0))
         best = hypotheses[0]
         review = list(best.conflicts)
+        if too_many:
+            review.append(f"文中地点过多，只分析了前{MAX_MENTIONS}处，请核实事发地点")
         rivals = [h for h in hypotheses[1:] if SPECIFICITY[h.level] == SPECIFICITY[best.level]
                   and h.mentions and best.mentions and h.mentions[0].start == best.mentions[0].start]
         if rivals:
@@ -349,10 +367,11 @@ def _context_mentions(resolver: LocationResolver, context: _Context, entry: Gaze
 
 
 def _adjacent(mentions: list[Mention], core: list[Mention]) -> list[Mention]:
-    """The core mentions plus context mentions that touch them (the caller's contiguous phrase)."""
+    """The core mentions plus context mentions that touch them (the caller's contiguous phrase), at most
+    ``MAX_CHAIN`` mentions (a spoken address has a handful of levels; this bounds the work on repetitive text)."""
     chain = sorted(core, key=lambda m: m.start)
     changed = True
-    while changed:
+    while changed and len(chain) < MAX_CHAIN:
         changed = False
         for m in mentions:
             if m in chain:
@@ -361,6 +380,8 @@ def _adjacent(mentions: list[Mention], core: list[Mention]) -> list[Mention]:
                 chain.append(m)
                 chain.sort(key=lambda x: x.start)
                 changed = True
+                if len(chain) >= MAX_CHAIN:
+                    break
     return chain
 
 

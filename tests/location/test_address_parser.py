@@ -8,7 +8,14 @@ import random
 import pytest
 from typer.testing import CliRunner
 
-from nlu.address.corpus import normalise_tag, read_tagged, read_untagged, spans_of, tokenize, write_tagged
+from nlu.address.corpus import (
+    normalise_tag,
+    read_tagged,
+    read_untagged,
+    spans_of,
+    tokenize,
+    write_tagged,
+)
 from nlu.address.metrics import entity_scores
 from nlu.address.model import AddressParser, load_default_parser
 from nlu.address.train import train
@@ -121,3 +128,35 @@ def test_parser_inside_the_resolver_finds_unknown_names_and_ignores_speech():
         assert resolver.resolve(text).place is None, text
     place = resolver.resolve("桂城街道翠景花园3栋楼下有积水").place
     assert place.street == "桂城街道" and place.poi == "翠景花园" and place.lon is None
+
+
+def test_predict_accepts_corpus_layout_variants(tiny_model, tmp_path):
+    """CRLF, trailing spaces/tabs, a BOM, multi-character tokens, a U+3000 token, no final blank line: the output
+    has exactly the input's tokens, in order, one ``token tag`` line each, labels lower-case."""
+    from hotline.cli import app
+
+    folder, _ = tiny_model
+    addresses = [["桂", "城", "街", "道", "海", "五", "路", "602", "号"], ["翠", "景", "花", "园", "\u3000", "3", "栋"]]
+    plain = "\n\n".join("\n".join(a) for a in addresses) + "\n"
+    variants = {
+        "plain": plain,
+        "crlf": plain.replace("\n", "\r\n"),
+        "trailing": "\n".join(line + " " if line else line for line in plain.split("\n")),
+        "tabs_bom_no_final_blank": "\ufeff" + "\n".join(line + "\t" if line else line for line in plain.split("\n")).rstrip("\n"),
+        "extra_blank_lines": "\n\n" + plain.replace("\n\n", "\n\n\n") + "\n\n",
+    }
+    outputs = {}
+    for name, text in variants.items():
+        src, dst = tmp_path / f"{name}.in", tmp_path / f"{name}.out"
+        src.write_bytes(text.encode("utf-8"))
+        result = CliRunner().invoke(app, ["predict", "address", str(src), str(dst), "--model", str(folder / "model")])
+        assert result.exit_code == 0, (name, result.output)
+        outputs[name] = dst.read_text(encoding="utf-8")
+    assert len(set(outputs.values())) == 1, outputs
+    blocks = outputs["plain"].split("\n\n")
+    assert [[line.rsplit(" ", 1)[0] for line in b.splitlines()] for b in blocks if b.strip()] == addresses
+    for line in outputs["plain"].splitlines():
+        if line:
+            tag = line.rsplit(" ", 1)[1]
+            assert tag == "O" or (tag[:2] in {"B-", "I-"} and tag[2:] == tag[2:].lower()), line
+    assert "602 I-roadno" in outputs["plain"] or "602 B-roadno" in outputs["plain"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hotline.case import Case
-from hotline.registry import components
 import nlu.location.components  # noqa: F401  (registers the component)
+from hotline.case import Case, CategoryGuess
+from hotline.registry import components
+from nlu.location.resolver import NO_PLACE_REASON
 
 
 def test_component_fills_case(fake_context):
@@ -33,3 +34,43 @@ def test_component_shares_one_resolver(fake_context):
     make(fake_context)
     make(fake_context)
     assert len([k for k in vars(fake_context) if k == "shared"]) == 1
+
+
+def _guess(kind: str) -> CategoryGuess:
+    return CategoryGuess(code="X01", name="测试", path=["测试"], domain="测试", confidence=0.9, kind=kind)
+
+
+def test_service_matter_without_place_is_not_sent_to_review(fake_context):
+    locate = components.get("location_gazetteer")(fake_context)
+    case = Case(text="我想咨询一下社保卡怎么补办")
+    case.category = _guess("服务")
+    case = locate(case)
+    assert case.location is None
+    assert case.review_reasons == []
+    assert case.notes["location_optional"] == "服务类诉求，无需事发地点"
+
+
+def test_service_matter_still_gets_a_mentioned_place(fake_context):
+    locate = components.get("location_gazetteer")(fake_context)
+    case = Case(text="请问桂城街道海五路附近的社保服务点几点上班")
+    case.category = _guess("服务")
+    case = locate(case)
+    assert case.location is not None and case.location.road == "海五路"
+    assert "location_optional" not in case.notes
+
+
+def test_event_or_uncategorised_without_place_still_needs_review(fake_context):
+    locate = components.get("location_gazetteer")(fake_context)
+    for kind in ("事件", "部件", None):
+        case = Case(text="井盖丢了")
+        if kind:
+            case.category = _guess(kind)
+        case = locate(case)
+        assert NO_PLACE_REASON in case.review_reasons, kind
+
+
+def test_place_optional_kinds_is_configurable(fake_context):
+    locate = components.get("location_gazetteer")(fake_context, place_optional_kinds=["服务", "事件"])
+    case = Case(text="有人乱扔垃圾")
+    case.category = _guess("事件")
+    assert locate(case).review_reasons == []

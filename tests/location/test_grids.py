@@ -19,7 +19,7 @@ def test_demo_layer_covers_central_guicheng():
 
 
 def test_tiny_layer(tmp_path):
-    square = lambda x0, y0: [[[x0, y0], [x0 + 1, y0], [x0 + 1, y0 + 1], [x0, y0 + 1], [x0, y0]]]  # noqa: E731
+    square = lambda x0, y0: [[[x0, y0], [x0 + 1, y0], [x0 + 1, y0 + 1], [x0, y0 + 1], [x0, y0]]]
     layer = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": "B", "community": "乙", "zone": "Z1", "street": "s"},
          "geometry": {"type": "Polygon", "coordinates": square(1, 0)}},

@@ -155,3 +155,22 @@ def test_foreign_homophone_of_a_home_street_is_repaired_in_home_context(resolver
 def test_longer_name_wins_over_a_division_inside_it(resolver):
     place = resolver.resolve("海六路河南海大道交界有人摆摊").place
     assert place.poi == "海六路与南海大道交叉口"
+
+
+def test_repetitive_place_text_stays_fast(resolver):
+    """A pasted text naming places thousands of times (桂城桂城…) once took minutes (the phrase-chaining step was
+    quartic in mentions); now mentions are capped and the case goes to review."""
+    import time
+
+    for text in ["桂城" * 6000, "海五路和桂澜路交界" * 600, "千灯湖公园旁边" * 800]:
+        start = time.perf_counter()
+        res = resolver.resolve(text)
+        assert time.perf_counter() - start < 5.0, text[:10]
+        assert res.place is not None and res.place.street == "桂城街道"
+        assert any("文中地点过多" in reason for reason in res.review)
+
+
+def test_text_place_ranks_before_the_hinted_landmarks_nearby_roads(resolver):
+    res = resolver.resolve("桂城街道海五路", hint="千灯湖公园")
+    assert res.place.poi == "千灯湖公园"
+    assert res.candidates[0].road == "海五路"
