@@ -15,6 +15,7 @@ from hotline.settings import get_settings
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="People who sign in to the web pages.", no_args_is_help=True)
+order_app = typer.Typer(help="Read an order and move it through the closed loop.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 
@@ -152,6 +153,65 @@ def users_create(
     typer.echo(f"用户 {username}（{role}）已保存")
 
 
+@order_app.command("show")
+def order_show(number: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print one order with its history."""
+    from connectors.api.app import build_services
+    from connectors.api.schemas import OrderView
+    from triage.orders import OrderNotFound
+
+    svc = build_services(get_settings())
+    try:
+        view = OrderView.from_order(svc.orders.get(number), "full").model_dump(mode="json")
+    except OrderNotFound:
+        typer.echo(f"错误：未找到工单 {number}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    _print_orders([view])
+    for h in view["history"]:
+        typer.echo(f"{_local_time(h['at'])}  {h['actor']:<24} {h['action']:<20} {h['reason']}")
+
+
+@order_app.command("act")
+def order_act(
+    number: str,
+    action: Annotated[str, typer.Argument(help="sign | return | request_extension | handled | reassign | "
+                                               "decide_extension | verify | close | follow_up")],
+    role: Annotated[str, typer.Option("--as", help="agent | department | admin")] = "agent",
+    actor: Annotated[str, typer.Option(help="who, for the history")] = "cli",
+    department: Annotated[str | None, typer.Option(help="department: the acting department; reassign: the new one")] = None,
+    reason: str = "",
+    hours: float | None = None,
+    result: str | None = None,
+    yes: Annotated[bool | None, typer.Option("--yes/--no", help="approve / passed / satisfied")] = None,
+) -> None:
+    """Take a closed-loop action on an order, with the same rules as the API."""
+    from connectors.api.app import build_services
+    from triage.lifecycle import TransitionError
+    from triage.loop import ActionNotAllowed, LoopRequest, LoopService, MissingFields
+    from triage.orders import OrderNotFound
+
+    svc = build_services(get_settings())
+    request = LoopRequest(
+        reason=reason, hours=hours, result=result, approve=yes, passed=yes, satisfied=yes,
+        department_id=department if action == "reassign" else None,
+    )
+    acting_department = department if role == "department" else None
+    try:
+        order = LoopService(svc.orders, svc.city).perform(
+            number, action, request, role=role, actor=f"{role}:{actor}", department_id=acting_department
+        )
+    except (OrderNotFound, KeyError):
+        typer.echo(f"错误：未找到工单 {number} 或操作 {action}", err=True)
+        raise typer.Exit(2) from None
+    except (ActionNotAllowed, MissingFields, TransitionError) as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{order.number}：{action} → {order.status}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply database migrations (Alembic) to HOTLINE_DATABASE_URL."""
@@ -222,3 +282,4 @@ def register(app: typer.Typer, predict_app: typer.Typer, eval_app: typer.Typer, 
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
+    app.add_typer(order_app, name="order")

@@ -142,3 +142,41 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "已自动派遣并送达部门接收端" in run.stdout
     delivered = int(run.stdout.split("共 ")[1].split("：")[1].split(" 张已自动派遣")[0])
     assert delivered >= 3
+
+
+def test_the_whole_loop_through_the_cli(tmp_path: Path) -> None:
+    """On embedded defaults: `hotline intake`, a `hotline worker` delivering to a loopback department, then
+    `hotline order act` from 签收 to 回访."""
+    departments = DepartmentServer(("127.0.0.1", 0), secret="cli-loop").start()
+    env = env_for(tmp_path, HOTLINE_DEPT_BASE_URL=departments.url, HOTLINE_DEPT_SECRET="cli-loop")
+
+    def hotline(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*HOTLINE, *args], env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+
+    number = json.loads(hotline("intake", "--json", "桂城街道海五路有个井盖丢了").stdout)["number"]
+    worker = subprocess.Popen([*HOTLINE, "worker", "--name", "cli"], env=env, cwd=REPO_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: len(departments.orders()) == 1, 60)
+        assert wait_for(lambda: json.loads(hotline("order", "show", number, "--json").stdout)["status"] == "dispatched", 30)
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        departments.stop()
+    early = hotline("order", "act", number, "close")
+    assert early.returncode == 2 and "不能" in early.stderr  # the loop's rules hold on the CLI too
+    steps = [
+        ("sign", "--as", "department", "--department", "nh-sz"),
+        ("handled", "--as", "department", "--department", "nh-sz", "--result", "已补装井盖"),
+        ("verify", "--yes", "--reason", "现场核查通过"),
+        ("close",),
+        ("follow_up", "--yes", "--reason", "电话回访满意"),
+    ]
+    for action, *options in steps:
+        run = hotline("order", "act", number, action, *options)
+        assert run.returncode == 0, (action, run.stderr)
+    final = json.loads(hotline("order", "show", number, "--json").stdout)
+    assert final["status"] == "followed_up"
+    assert [h["action"] for h in final["history"]] == [
+        "created", "dispatched", "signed", "handled", "verified", "closed", "followed_up"
+    ]
