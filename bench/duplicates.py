@@ -19,7 +19,6 @@ from hotline.pipeline import load_pipeline
 from hotline.settings import Settings
 from triage import db
 from triage.duplicates import make_duplicate_finder, order_from_case
-from triage.models import WorkOrder
 
 NEAR = "南海大道和桂澜路交界处水管爆了，水喷得很高。"
 PROBE_SAME = "桂澜路和南海大道交界的地方水管爆裂，一直在喷水。"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.api.errors import error_response
@@ -84,3 +85,18 @@ class BodyGuard:
             413, "body_too_large", f"请求内容过大（上限 {self.max_bytes} 字节）", f"request body larger than {self.max_bytes} bytes"
         )
         await response(scope, receive, send)
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes | None:
+    """The body of a route with its own limit (``BodyGuard`` lets it through), or None as soon as it is larger."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -8,9 +8,9 @@ adcode, grid}, ``department`` {id, name}, ``urgency``, ``deadline`` (ISO 8601), 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from triage.lifecycle import STATUS_LABELS, Status
 from triage.models import WorkOrder
@@ -18,6 +18,16 @@ from triage.privacy import mask_phone
 
 View = Literal["full", "department", "public", "list"]
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{4,19}$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is empty / 诉求内容不能为空")
+    return value
+
+
+CitizenText = Annotated[str, AfterValidator(_not_blank)]
+"""What a citizen said: any length the route allows, but not empty or only white space."""
 
 
 class _In(BaseModel):
@@ -32,26 +42,17 @@ class ContactIn(_In):
 class IntakeRequest(_In):
     """A citizen's report from any channel."""
 
-    text: str = Field(..., description="市民原话 / the citizen's own words", examples=["桂城街道海五路有个井盖丢了"])
+    text: CitizenText = Field(..., description="市民原话 / the citizen's own words", examples=["桂城街道海五路有个井盖丢了"])
     channel: Literal["phone", "web", "app", "chat", "wechat", "sms", "open311"] = "web"
     title: str = Field("", max_length=200)
     contact: ContactIn | None = None
     location: str | None = Field(None, max_length=200, description="Location typed or picked separately, if any.")
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty / 诉求内容不能为空")
-        return value
-
 
 class AnalyseRequest(_In):
-    text: str
+    text: CitizenText
     title: str = Field("", max_length=200)
     location: str | None = Field(None, max_length=200)
-
-    _not_blank = field_validator("text")(IntakeRequest._not_blank.__func__)  # type: ignore[attr-defined]
 
 
 class CorrectionRequest(_In):

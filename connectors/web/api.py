@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.api.auth import Principal
 from connectors.api.errors import ApiError
-from connectors.api.schemas import PHONE_PATTERN
+from connectors.api.schemas import PHONE_PATTERN, CitizenText
 from connectors.web.session import STAFF_ROLES, current_user
 from connectors.web.views import Clock, status_label
 from hotline.case import Case
@@ -37,15 +37,8 @@ class _In(BaseModel):
 
 
 class SuggestIn(_In):
-    text: str = Field(..., max_length=100_000)
+    text: CitizenText = Field(..., max_length=100_000)
     location: str | None = Field(None, max_length=200)
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty / 诉求内容不能为空")
-        return value
 
 
 class Corrections(_In):

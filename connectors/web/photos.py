@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from connectors.api.errors import error_response
 from connectors.web.session import current_user
+from connectors.api.body_guard import read_limited_body
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 """A phone photo (JPEG, 12 MP) is 2–5 MB; the page scales larger ones down before sending."""
@@ -47,20 +48,6 @@ def photo_dir(request: Request) -> Path:
     return request.app.state.services.settings.data_dir / "photos"
 
 
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is larger than ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(UPLOAD_PATH)
 async def upload_photo(request: Request) -> JSONResponse:
     """Store one image; ``{"url": "/web/photos/<name>"}`` (201)."""
@@ -69,7 +56,7 @@ async def upload_photo(request: Request) -> JSONResponse:
         return error_response(401, "sign_in_required", "请先登录", "sign in first")
     if user.role not in UPLOAD_ROLES:
         return error_response(403, "forbidden", "当前角色无权上传照片", f"role {user.role!r} may not upload photos")
-    data = await _read_limited(request, MAX_PHOTO_BYTES)
+    data = await read_limited_body(request, MAX_PHOTO_BYTES)
     if data is None:
         limit_mb = MAX_PHOTO_BYTES // (1024 * 1024)
         return error_response(413, "photo_too_large", f"照片过大（上限 {limit_mb} MB）", f"photo larger than {MAX_PHOTO_BYTES} bytes")

@@ -75,7 +75,7 @@ def make_category_keyword(
     """Classify by taxonomy cue words."""
     taxonomy = context_taxonomy(context)
     backend = context.shared("category_backend:keyword", lambda: make_backend("keyword", taxonomy))
-    return make_classifier_step(backend, top_k, review_below, max_chars, raise_urgency, context_taxonomy(context))
+    return make_classifier_step(backend, top_k, review_below, max_chars, raise_urgency, taxonomy)
 
 
 @components.register("category_model")
@@ -100,4 +100,4 @@ def make_category_model(
         chosen = context.shared(
             f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
         )
-    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency, context_taxonomy(context))
+    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency, taxonomy)

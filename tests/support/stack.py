@@ -3,9 +3,7 @@ FastAPI app in-process, and a department endpoint on loopback."""
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +11,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from connectors.api.app import build_services, create_app
-from connectors.api.auth import create_key
 from connectors.api.deps import AppServices
 from connectors.dispatch.department_server import DepartmentServer
 from connectors.dispatch.worker import Dispatcher

@@ -3,7 +3,7 @@ closed-loop columns, and every figure checked against a hand count."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -33,6 +33,7 @@ from speech.audio import MAX_UPLOAD_BYTES, MODEL_RATE, Audio, AudioError, check_
 from speech.model import ModelError, ModelNotInstalled
 from speech.recognizer import BiasMode, SpeechEngine, TextOptions, get_engine
 from speech.service import CallSession, suggest, transcribe
+from connectors.api.body_guard import read_limited_body
 
 log = logging.getLogger(__name__)
 
@@ -105,21 +106,6 @@ def _registry(app: Any) -> CallRegistry:
     return registry
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it exceeds ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _raw_pcm(data: bytes, sample_rate: int) -> Audio:
     if len(data) < 2:
         raise AudioError("empty", "音频为空 / The audio is empty")
@@ -139,7 +125,7 @@ async def transcribe_upload(
     engine = await _engine_or_error()
     if isinstance(engine, tuple):
         return _error(*engine)
-    data = await _read_body(request, MAX_UPLOAD_BYTES)
+    data = await read_limited_body(request, MAX_UPLOAD_BYTES)
     if data is None:
         return _error(413, "audio_too_large", f"音频过大（上限 {MAX_UPLOAD_BYTES} 字节） / audio larger than {MAX_UPLOAD_BYTES} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
