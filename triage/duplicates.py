@@ -117,14 +117,18 @@ def _bigrams(text: str) -> Counter[str]:
     return Counter(chars[i : i + 2] for i in range(len(chars) - 1))
 
 
-@register_similarity("char_bigram_cosine")
-def char_bigram_cosine(a: str, b: str) -> float:
-    """Cosine of character-bigram counts."""
-    ca, cb = _bigrams(a), _bigrams(b)
+def _cosine(ca: Counter[str], cb: Counter[str]) -> float:
+    """Cosine of two count vectors (0 when either is empty)."""
     if not ca or not cb:
         return 0.0
     dot = sum(n * cb[g] for g, n in ca.items() if g in cb)
     return dot / math.sqrt(sum(n * n for n in ca.values()) * sum(n * n for n in cb.values()))
+
+
+@register_similarity("char_bigram_cosine")
+def char_bigram_cosine(a: str, b: str) -> float:
+    """Cosine of character-bigram counts."""
+    return _cosine(_bigrams(a), _bigrams(b))
 
 
 @register_similarity("char_bigram_jaccard")
@@ -155,11 +159,7 @@ def _words(text: str) -> Counter[str]:
 @register_similarity("jieba_cosine")
 def jieba_cosine(a: str, b: str) -> float:
     """Cosine of jieba word counts (words of one character dropped)."""
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    dot = sum(n * wb[w] for w, n in wa.items() if w in wb)
-    return dot / math.sqrt(sum(n * n for n in wa.values()) * sum(n * n for n in wb.values()))
+    return _cosine(_words(a), _words(b))
 
 
 # -- category relation ------------------------------------------------------------------------------------------------
