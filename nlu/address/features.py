@@ -32,8 +32,12 @@ def shape(token: str) -> str:
     return "P"
 
 
-def _norm(token: str) -> str:
+def normalised_token(token: str) -> str:
+    """Digit and Latin runs become their shape (D3, A); other tokens stay as they are."""
     return shape(token) if token.isdigit() or shape(token) == "A" else token
+
+
+_norm = normalised_token
 
 
 @lru_cache(maxsize=1)

@@ -84,7 +84,11 @@ def eval_address(
     if not path.exists():
         typer.echo(f"{path} not found (set HOTLINE_SHARED_DIR)", err=True)
         raise typer.Exit(2)
-    overall, per_label = evaluate(_parser_or_exit(model), path)
+    parser = _parser_or_exit(model)
+    if parser.meta.get("trained_on_dev") and data is None:
+        typer.echo("note: this model was trained on train + dev, so its dev figures below are not an estimate; "
+                   "see its MODEL_CARD.md for the dev-fold estimate and the train-only figure", err=True)
+    overall, per_label = evaluate(parser, path)
     typer.echo(f"{'label':<12}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for s in [*per_label, overall]:
         typer.echo(f"{s.label:<12}{s.precision:>10.4f}{s.recall:>10.4f}{s.f1:>10.4f}{s.support:>9}")
@@ -111,12 +115,28 @@ def eval_location(
 def train_address(
     out: Path | None = typer.Option(None, "--out", help="Model folder (default models/address-crf)."),
     no_lexicon: bool = typer.Option(False, "--no-lexicon", help="Leave out the national-divisions features."),
+    crf_only: bool = typer.Option(False, "--crf-only", help="Skip the BiLSTM members."),
+    with_dev: bool = typer.Option(False, "--with-dev", help="Train on train + dev (the shipped model); dev figures "
+                                  "then come from its train-only twin and --estimate."),
+    estimate: Path | None = typer.Option(None, "--estimate", help="With --with-dev: also train the two dev-fold "
+                                         "models in this folder and record their pooled dev figure."),
 ) -> None:
-    """Train the CRF address parser on the corpus's train split (../shared) and report dev F1."""
-    from nlu.address.train import corpus_file, train
+    """Train the address parser (CRF + BiLSTM members) on the corpus (../shared): train split and dev F1, or
+    train + dev. The BiLSTM members need torch (`bash scripts/setup.sh --dev`); without it the CRF alone is trained."""
+    from nlu.address.train import dev_fold_estimate, neural_available, train_on_train, train_with_dev
 
     target = out or get_settings().models_dir / "address-crf"
-    meta = train(corpus_file("train"), target, use_lexicon=not no_lexicon, dev_path=corpus_file("dev"))
+    use_neural = not crf_only
+    if use_neural and not neural_available():
+        typer.echo("torch is not installed: training the CRF alone (bash scripts/setup.sh --dev installs torch)",
+                   err=True)
+    if not with_dev:
+        meta = train_on_train(target, neural=use_neural, use_lexicon=not no_lexicon)
+    else:
+        meta = train_with_dev(target, neural=use_neural, use_lexicon=not no_lexicon)
+        if estimate is not None:
+            meta["dev_estimate"] = dev_fold_estimate(estimate, neural=use_neural, use_lexicon=not no_lexicon)
+            (target / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     typer.echo(json.dumps(meta, ensure_ascii=False, indent=2))
 
 

@@ -27,7 +27,9 @@ def parser_mention_finder(models_dir: Path) -> Callable[[str], list[Mention]] | 
         from nlu.address.model import load_default_parser
     except ModuleNotFoundError:
         return None
-    parser = load_default_parser(models_dir)
+    # The CRF alone: inside complaints the parser only proposes names (filtered below), and it runs on every intake,
+    # so the BiLSTM members' ~1 point on written addresses is not worth their few milliseconds here.
+    parser = load_default_parser(models_dir, neural=False)
     if parser is None:
         return None
 
