@@ -1,5 +1,6 @@
 """Speed of location understanding (one process, one core): resolver build time, normalisation throughput
-(phrases/s over the spoken-style phrase set), and address-parser latency per utterance (p50/p95/max).
+(phrases/s over the spoken-style phrase set), and address-parser latency per utterance (p50/p95/max), for the CRF
+alone (what the resolver runs inside complaints) and for the CRF with its BiLSTM members (``predict address``).
 
 Run: ``.venv/bin/python bench/location.py [--seconds 3]``. Prints the figures; no ../shared needed.
 """
@@ -68,9 +69,12 @@ def main() -> None:
         print("address parser: no model in models/address-crf (skipped)")
         return
     compact = [p.replace(" ", "") for p in phrases]
-    lat = _latencies(parser.spans, compact)
-    print(f"parse latency ms (CRF, whole utterance, {len(compact)} utterances x3): p50 {statistics.median(lat):.3f}  "
-          f"p95 {lat[int(0.95 * len(lat))]:.3f}  max {lat[-1]:.3f}")
+    crf_alone = load_default_parser(REPO_ROOT / "models", neural=False)
+    for name, each in (("CRF alone, as inside complaints", crf_alone),
+                       (f"CRF + {len(parser.neural)} BiLSTM members, as predict/eval address", parser)):
+        lat = _latencies(each.spans, compact)
+        print(f"parse latency ms ({name}; whole utterance, {len(compact)} utterances x3): "
+              f"p50 {statistics.median(lat):.3f}  p95 {lat[int(0.95 * len(lat))]:.3f}  max {lat[-1]:.3f}")
     with_parser = build_resolver(DEFAULT_CITY_DIR / "gazetteer.yaml", DEFAULT_CITY_DIR / "grids.geojson",
                                  REPO_ROOT / "models")
     rate, n = _throughput(with_parser.resolve, phrases, args.seconds)

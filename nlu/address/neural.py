@@ -116,19 +116,30 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _recurrence(pre: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
-    """R independent torch-layout LSTM recurrences (gates i, f, g, o) advanced together: ``pre`` (R × T × 4H,
-    input projections plus biases), ``w_hh`` (R × 4H × H) → R × T × H.
+def _gate_scale(four_h: int) -> np.ndarray:
+    """Per-gate-row factors: sigmoid(x) = (1 + tanh(x/2)) / 2, so the i, f, o rows are halved and one tanh over all
+    four gates serves; the g rows (a plain tanh) stay."""
+    hidden = four_h // 4
+    scale = np.full(four_h, 0.5, dtype=np.float32)
+    scale[2 * hidden: 3 * hidden] = 1.0
+    return scale
 
-    Speed (the numpy overhead per operation dominates at this size): sigmoid(x) = (1 + tanh(x/2)) / 2, so one tanh
-    over all four gates serves; the R runs share every elementwise operation; each run's matrix-vector product is its
-    own BLAS call (a batched 3-d product was 2× slower: it streams all R weight matrices through the cache)."""
+
+def _recurrence(pre: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """R independent torch-layout LSTM recurrences (gates i, f, g, o): ``pre`` (R × T × 4H, input projections plus
+    biases), ``w_hh`` (R × 4H × H) → R × T × H."""
+    scale = _gate_scale(pre.shape[2])
+    return _scaled_recurrence(pre * scale, [w * scale[:, None] for w in w_hh])
+
+
+def _scaled_recurrence(pre: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """``_recurrence`` on inputs and recurrent weights already multiplied by ``_gate_scale``.
+
+    Speed (numpy's per-operation overhead dominates at this size): the R runs share every elementwise operation, and
+    each run's matrix-vector product is its own BLAS call (a batched 3-d product was slower: it streams all R weight
+    matrices through the cache at every step)."""
     runs, steps, four_h = pre.shape
     hidden = four_h // 4
-    half = np.full(four_h, 0.5, dtype=np.float32)
-    half[2 * hidden: 3 * hidden] = 1.0  # the g gate is a plain tanh
-    pre = pre * half
-    weights = [w * half[:, None] for w in w_hh]
     out = np.empty((runs, steps, hidden), dtype=np.float32)
     h = np.zeros((runs, hidden), dtype=np.float32)
     c = np.zeros((runs, hidden), dtype=np.float32)
@@ -180,8 +191,10 @@ class NeuralEnsemble:
 
     def __init__(self, members: list[NeuralTagger]):
         self.members = members
-        self._w_hh = (np.stack([w for m in members for w in (m.w["lstm_w_hh"], m.w["lstm_w_hh_r"])])
-                      if members and len({m.w["lstm_w_hh"].shape for m in members}) == 1 else None)
+        self._scale = _gate_scale(members[0].w["lstm_w_hh"].shape[0]) if members else None
+        self._weights = [w * self._scale[:, None] for m in members
+                         for w in (m.w["lstm_w_hh"], m.w["lstm_w_hh_r"])] if members else []
+        self._same_size = len({m.w["lstm_w_hh"].shape for m in members}) <= 1
 
     def __len__(self) -> int:
         return len(self.members)
@@ -195,8 +208,8 @@ class NeuralEnsemble:
             x = m.inputs(tokens, dense)
             pre.append(x @ m.w["lstm_w_ih"].T + m.w["lstm_b"])
             pre.append((x @ m.w["lstm_w_ih_r"].T + m.w["lstm_b_r"])[::-1])
-        if self._w_hh is not None:
-            states = _recurrence(np.stack(pre), self._w_hh)
+        if self._same_size:
+            states = _scaled_recurrence(np.stack(pre) * self._scale, self._weights)
         else:  # members of different sizes: one at a time
             states = [_recurrence(p[None], w[None])[0] for p, w in
                       zip(pre, [w for m in self.members for w in (m.w["lstm_w_hh"], m.w["lstm_w_hh_r"])])]
