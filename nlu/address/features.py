@@ -191,6 +191,12 @@ def _segmenter():
 
 
 def segment_features(tokens: list[str]) -> list[dict[str, float]]:
+    """See ``_segment_features``; the CRF features and the BiLSTM inputs of one parse share the result (read-only)."""
+    return list(_segment_features(tuple(tokens)))
+
+
+@lru_cache(maxsize=16)
+def _segment_features(tokens: tuple[str, ...]) -> tuple[dict[str, float], ...]:
     """jieba word segmentation of the joined tokens: each token's position in its word (B/M/E/S) and the word
     itself (when two characters or more) — word boundaries help split names that run together (君悦华府|华盛苑)."""
     text = "".join(tokens)
@@ -208,7 +214,7 @@ def segment_features(tokens: list[str]) -> list[dict[str, float]]:
                 out[t][f"segw:{word}"] = 1.0
                 out[t][f"segw:{tag}:{word[-1]}"] = 1.0
         pos += len(word)
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

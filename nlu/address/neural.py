@@ -168,9 +168,11 @@ class NeuralTagger:
             self.w = {k: data[k] for k in data.files if k != "vocab"}
             self.vocab = Vocab.from_json(str(data["vocab"]))
 
-    def inputs(self, tokens: list[str], dense: np.ndarray) -> np.ndarray:
-        """T × D input rows: token and bigram embeddings, then the dense marks."""
-        tok, left, right = self.vocab.encode(tokens)
+    def inputs(self, tokens: list[str], dense: np.ndarray,
+               codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """T × D input rows: token and bigram embeddings, then the dense marks (``codes``: ``vocab.encode(tokens)``
+        when the caller already has it)."""
+        tok, left, right = codes if codes is not None else self.vocab.encode(tokens)
         w = self.w
         return np.concatenate([w["emb_token"][tok], w["emb_bigram"][left], w["emb_bigram"][right], dense], axis=1)
 
@@ -195,6 +197,12 @@ class NeuralEnsemble:
         self._weights = [w * self._scale[:, None] for m in members
                          for w in (m.w["lstm_w_hh"], m.w["lstm_w_hh_r"])] if members else []
         self._same_size = len({m.w["lstm_w_hh"].shape for m in members}) <= 1
+        # both directions' input projections in one product per member
+        self._w_in = [np.ascontiguousarray(np.concatenate([m.w["lstm_w_ih"], m.w["lstm_w_ih_r"]]).T) for m in members]
+        self._b_in = [np.concatenate([m.w["lstm_b"], m.w["lstm_b_r"]]) for m in members]
+        # members trained on the same data share a vocabulary: encode the tokens once
+        self._shared_vocab = all(m.vocab.tokens == members[0].vocab.tokens and
+                                 m.vocab.bigrams == members[0].vocab.bigrams for m in members)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -203,11 +211,13 @@ class NeuralEnsemble:
         """Each member's ``T × len(its tags)`` probabilities. Hold ``one_blas_thread()`` around many calls."""
         if not tokens:
             return [np.zeros((0, len(m.vocab.tags)), dtype=np.float32) for m in self.members]
+        codes = self.members[0].vocab.encode(tokens) if self._shared_vocab else None
         pre = []
-        for m in self.members:
-            x = m.inputs(tokens, dense)
-            pre.append(x @ m.w["lstm_w_ih"].T + m.w["lstm_b"])
-            pre.append((x @ m.w["lstm_w_ih_r"].T + m.w["lstm_b_r"])[::-1])
+        for m, w_in, b_in in zip(self.members, self._w_in, self._b_in):
+            both = m.inputs(tokens, dense, codes) @ w_in + b_in
+            four_h = both.shape[1] // 2
+            pre.append(both[:, :four_h])
+            pre.append(both[::-1, four_h:])
         if self._same_size:
             states = _scaled_recurrence(np.stack(pre) * self._scale, self._weights)
         else:  # members of different sizes: one at a time
