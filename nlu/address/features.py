@@ -37,9 +37,6 @@ def normalised_token(token: str) -> str:
     return shape(token) if token.isdigit() or shape(token) == "A" else token
 
 
-_norm = normalised_token
-
-
 @lru_cache(maxsize=1)
 def division_lexicon() -> dict[str, frozenset[str]]:
     """Division names (full and short forms) → the corpus labels they can be (prov, city, district, town)."""
@@ -277,7 +274,7 @@ def sentence_features(tokens: list[str], use_lexicon: bool = True,
     unknown = groups - set(FEATURE_GROUPS)
     if unknown:
         raise ValueError(f"unknown feature groups: {sorted(unknown)}")
-    norm = [_norm(t) for t in tokens]
+    norm = [normalised_token(t) for t in tokens]
     shapes = [shape(t) for t in tokens]
     marks = lexicon_tags(tokens, division_lexicon()) if use_lexicon else [set() for _ in tokens]
     if entities:

@@ -43,3 +43,9 @@ def entity_scores(gold: list[list[str]], pred: list[list[str]]) -> tuple[Score, 
     overall = Score("overall", *_prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values())),
                     sum(n_gold.values()))
     return overall, per_label
+
+
+def score_fields(score: Score) -> dict[str, float | int]:
+    """``{"precision", "recall", "f1", "entities"}`` rounded for meta.json and reports."""
+    return {"precision": round(score.precision, 4), "recall": round(score.recall, 4), "f1": round(score.f1, 4),
+            "entities": score.support}

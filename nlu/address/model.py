@@ -112,6 +112,15 @@ class AddressParser:
         return out
 
 
+def update_meta(folder: Path, **fields: object) -> dict:
+    """Merge ``fields`` into ``folder/meta.json`` (created when missing) and return the whole meta."""
+    path = Path(folder) / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    meta.update(fields)
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    return meta
+
+
 def load_entities(path: Path) -> dict[str, frozenset[str]] | None:
     """The entity lexicon saved with a model (``string<TAB>label,label``), or None."""
     if not path.exists():

@@ -19,8 +19,8 @@ import pycrfsuite
 from hotline.settings import REPO_ROOT
 from nlu.address.corpus import read_tagged, spans_of
 from nlu.address.features import ENTITY_LABELS, sentence_features
-from nlu.address.metrics import entity_scores
-from nlu.address.model import ENTITIES_FILE, META_FILE, MODEL_FILE, AddressParser
+from nlu.address.metrics import entity_scores, score_fields
+from nlu.address.model import ENTITIES_FILE, META_FILE, MODEL_FILE, AddressParser, update_meta
 
 CORPUS = "chinese-address-parsing-naacl2019"
 DEFAULT_PARAMS = {"c1": 0.1, "c2": 0.1, "max_iterations": 300, "feature.possible_transitions": True}
@@ -97,10 +97,7 @@ def train(train_path: Path | list, out_dir: Path, use_lexicon: bool = True, para
                            else source or "(in-memory split)")}
     (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     if dev_path is not None:
-        overall, _ = evaluate(AddressParser(out_dir), dev_path)
-        meta["dev"] = {"precision": round(overall.precision, 4), "recall": round(overall.recall, 4),
-                       "f1": round(overall.f1, 4), "entities": overall.support}
-        (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        meta = update_meta(out_dir, dev=score_fields(evaluate(AddressParser(out_dir), dev_path)[0]))
     return meta
 
 
@@ -130,10 +127,7 @@ def train_with_dev(out_dir: Path, neural: bool = True, **kwargs) -> dict:
     source = f"{CORPUS}/train.txt + dev.txt"
     train(data, out_dir, source=source, **kwargs)
     add_neural_members(data, out_dir, source, neural)
-    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8"))
-    meta["trained_on_dev"] = True
-    (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    return meta
+    return update_meta(out_dir, trained_on_dev=True)
 
 
 def train_on_train(out_dir: Path, neural: bool = True, **kwargs) -> dict:
@@ -141,12 +135,7 @@ def train_on_train(out_dir: Path, neural: bool = True, **kwargs) -> dict:
     data = read_tagged(corpus_file("train"))
     train(data, out_dir, source=f"{CORPUS}/train.txt", **kwargs)
     add_neural_members(data, out_dir, f"{CORPUS}/train.txt", neural)
-    overall, _ = evaluate(AddressParser(out_dir), corpus_file("dev"))
-    meta = json.loads((out_dir / META_FILE).read_text(encoding="utf-8"))
-    meta["dev"] = {"precision": round(overall.precision, 4), "recall": round(overall.recall, 4),
-                   "f1": round(overall.f1, 4), "entities": overall.support}
-    (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    return meta
+    return update_meta(out_dir, dev=score_fields(evaluate(AddressParser(out_dir), corpus_file("dev"))[0]))
 
 
 def dev_half(k: int) -> tuple[list, list]:
@@ -171,9 +160,7 @@ def dev_fold_estimate(work_dir: Path, neural: bool = True, **kwargs) -> dict:
         parser = AddressParser(folder)
         gold += [tags for _, tags in held]
         pred += [parser.tag(tokens) for tokens, _ in held]
-    overall, _ = entity_scores(gold, pred)
-    return {"precision": round(overall.precision, 4), "recall": round(overall.recall, 4), "f1": round(overall.f1, 4),
-            "entities": overall.support, "method": "2-fold over dev.txt halves (index parity), trained with train.txt"}
+    return {**score_fields(entity_scores(gold, pred)[0]), "method": "2-fold over dev.txt halves (index parity), trained with train.txt"}
 
 
 def evaluate(parser: AddressParser, path: Path | list):

@@ -19,7 +19,7 @@ import numpy as np
 
 from nlu.address.corpus import read_tagged
 from nlu.address.features import normalised_token
-from nlu.address.model import META_FILE, equal_weight
+from nlu.address.model import equal_weight, update_meta
 from nlu.address.neural import NEURAL_GLOB, UNK, Vocab, bigrams, dense_inputs, neural_file
 from nlu.address.train import corpus_file, out_of_fold_lexicons
 
@@ -137,10 +137,7 @@ def train_members(data: list[tuple[list[str], list[str]]], model_dir: Path, seed
             "settings": {k: v for k, v in runs[0]["settings"].items() if k != "seed"},
             "train_addresses": len(data), "train_file": source,
             "train_seconds": [run["train_seconds"] for run in runs]}
-    meta_path = model_dir / META_FILE
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    meta["neural"] = info
-    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    update_meta(model_dir, neural=info)
     return info
 
 

@@ -123,6 +123,7 @@ def train_address(
 ) -> None:
     """Train the address parser (CRF + BiLSTM members) on the corpus (../shared): train split and dev F1, or
     train + dev. The BiLSTM members need torch (`bash scripts/setup.sh --dev`); without it the CRF alone is trained."""
+    from nlu.address.model import update_meta
     from nlu.address.train import dev_fold_estimate, neural_available, train_on_train, train_with_dev
 
     target = out or get_settings().models_dir / "address-crf"
@@ -135,8 +136,8 @@ def train_address(
     else:
         meta = train_with_dev(target, neural=use_neural, use_lexicon=not no_lexicon)
         if estimate is not None:
-            meta["dev_estimate"] = dev_fold_estimate(estimate, neural=use_neural, use_lexicon=not no_lexicon)
-            (target / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+            meta = update_meta(target, dev_estimate=dev_fold_estimate(estimate, neural=use_neural,
+                                                                      use_lexicon=not no_lexicon))
     typer.echo(json.dumps(meta, ensure_ascii=False, indent=2))
 
 
