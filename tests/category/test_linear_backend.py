@@ -56,6 +56,18 @@ def test_prediction_fills_every_field(trained, taxonomy):
     assert backend.predict("社保卡丢了怎么补办啊", top_k=1)[0].domain == "劳动和社会保障"
 
 
+def test_leaf_head_picks_service_leaves_and_learns_corrections(trained, taxonomy):
+    folder, _, meta = trained
+    assert meta["training_examples"]["leaf-head"] > 2_000  # authored messages + synthetic service sentences
+    backend = make_backend("linear", taxonomy, model_dir=folder)
+    assert backend.model.leaf_head is not None
+    # the three agents' corrections name this leaf for this wording: the leaf head learned it
+    guess = backend.predict("我家小孩的学籍转不过来", top_k=1)[0]
+    assert guess.domain == "教育文体" and guess.code == "FW140207"
+    # a city-management cue (事件) still wins the leaf inside its domain
+    assert backend.predict("我们小区门口有人摆摊占道经营", top_k=1)[0].code == "SJ0507"
+
+
 def test_not_worse_gate(trained, taxonomy):
     folder, _, meta = trained
     worse = json.loads((folder / "meta.json").read_text(encoding="utf-8"))

@@ -99,3 +99,63 @@ def test_calibration_on_heldout_predictions(taxonomy):
     assert fusion in FUSION_CANDIDATES and cue_weight in CUE_CANDIDATES and 0.2 <= temperature <= 20
     assert report["n"] == len(held) and len(report["macro_f1_7_by_weights"]) == len(FUSION_CANDIDATES) * len(CUE_CANDIDATES)
     assert report["macro_f1_7_chosen"] >= report["macro_f1_7_without_fusion"]
+
+
+# --- leaf head ----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def leaf_fitted(taxonomy, fitted):
+    from nlu.category.training.train import fit_leaf_head
+
+    vectorizer, _, model = fitted
+    rows = [e for e in synth_examples(taxonomy, per_leaf=2, seed=3) if e.code.startswith("FW")]
+    config = TrainConfig(leaf_keep=10**6)  # keep every weight: must equal scikit-learn exactly
+    head = fit_leaf_head(vectorizer, rows, config)
+    reference = LogisticRegression(C=config.leaf_c, max_iter=200, tol=1e-3).fit(
+        vectorizer.transform([e.text for e in rows]), [e.code for e in rows])
+    return vectorizer, model, head, reference
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_leaf_head_equals_sklearn_unpruned(leaf_fitted, text):
+    vectorizer, model, head, reference = leaf_fitted
+    scores = head.scores(*model.features(text))
+    expected = reference.decision_function(vectorizer.transform([text]))[0]
+    assert list(scores) == [str(c) for c in reference.classes_]
+    np.testing.assert_allclose(list(scores.values()), expected, atol=1e-4)
+
+
+def test_leaf_head_pruning_keeps_the_largest_weights_and_round_trips(leaf_fitted, tmp_path):
+    from nlu.category.backends.linear import LeafHead
+
+    _, model, _, reference = leaf_fitted
+    pruned = LeafHead.from_dense(list(reference.classes_), reference.coef_, reference.intercept_, keep=7)
+    assert len(pruned.values) == 7 * len(reference.classes_)
+    first = 0  # leaf 0's kept weights are its 7 largest in magnitude
+    kept = np.sort(np.abs(pruned.values[pruned.rows == first]))
+    np.testing.assert_allclose(kept, np.sort(np.abs(reference.coef_[first]))[-7:], rtol=1e-6)
+    model.leaf_head = pruned
+    model.save(tmp_path, {"backend": "linear"})
+    loaded = LinearModel.load(tmp_path)
+    model.leaf_head = None
+    assert loaded.leaf_head is not None and loaded.leaf_head.codes == pruned.codes
+    for text in TEXTS:
+        assert loaded.leaf_scores(text) == pytest.approx(pruned.scores(*loaded.features(text)))
+
+
+def test_authored_messages_are_valid_and_cover_every_domain(taxonomy):
+    from nlu.category.training.authored import authored_examples
+
+    rows = authored_examples(taxonomy)
+    assert len(rows) > 2_000
+    assert {e.domain for e in rows} == {leaf.domain for leaf in taxonomy if leaf.kind == "服务"}
+    assert all(taxonomy[e.code].kind == "服务" and e.text for e in rows)
+
+
+def test_a_bad_authored_row_names_its_file_and_line(taxonomy, tmp_path):
+    from nlu.category.training.authored import authored_examples
+
+    (tmp_path / "x.jsonl").write_text(
+        '{"title": "t", "text": "路灯坏了", "domain": "城乡建设", "l2": "城市建设和市政管理", "l3": "基础设施"}\n'
+        '{"title": "t", "text": "x", "domain": "城乡建设", "l2": "没有这个", "l3": "其他"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="x.jsonl:2"):
+        authored_examples(taxonomy, tmp_path)

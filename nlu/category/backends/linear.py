@@ -28,7 +28,7 @@ from hotline.registry import category_backends
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.domain_cues import DomainCues, cached_domain_cues
 from nlu.category.guess import guess_from_leaf, leaf_in_domain
-from nlu.taxonomy import Taxonomy
+from nlu.taxonomy import Leaf, Taxonomy
 
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
@@ -54,6 +54,7 @@ class LinearModel:
     fusion_weight: float = 0.0
     cue_weight: float = 0.0
     temperature: float = 1.0
+    leaf_head: LeafHead | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +98,12 @@ class LinearModel:
             log_p = log_p + self.cue_weight * np.array([cue_scores.get(d, 0.0) for d in self.domains])
         return _softmax(log_p / self.temperature)
 
+    def leaf_scores(self, text: str) -> dict[str, float]:
+        """Leaf-head logits per service-leaf code (empty without a leaf head)."""
+        if self.leaf_head is None:
+            return {}
+        return self.leaf_head.scores(*self.features(text))
+
     def contributions(self, text: str, class_index: int, top: int = 3) -> list[str]:
         """The n-grams that pushed ``text`` most towards ``class_index`` (a reason when no cue word matched)."""
         indices, values = self.features(text)
@@ -110,12 +117,14 @@ class LinearModel:
     def save(self, folder: Path, meta: dict[str, Any], cues_path: Path | None = None) -> None:
         """``model.npz`` (arrays) + ``meta.json`` (+ a copy of the domain cue file the fusion used)."""
         folder.mkdir(parents=True, exist_ok=True)
+        leaf_arrays = self.leaf_head.arrays() if self.leaf_head is not None else {}
         np.savez_compressed(
             folder / MODEL_FILE,
             terms=self.terms,
             idf=self.idf.astype(np.float32),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
+            **leaf_arrays,
         )
         meta = {
             **meta,
@@ -143,6 +152,7 @@ class LinearModel:
                 fusion_weight=float(meta.get("fusion_weight", 0.0)),
                 cue_weight=float(meta.get("cue_weight", 0.0)),
                 temperature=float(meta.get("temperature", 1.0)),
+                leaf_head=LeafHead.from_arrays(arrays) if "leaf_codes" in arrays else None,
             )
 
     @classmethod
@@ -161,6 +171,56 @@ class LinearModel:
             ngram_range=tuple(vectorizer.ngram_range),
             **settings,
         )
+
+
+@dataclass
+class LeafHead:
+    """A second linear classifier over the service (``FW``) leaves on the same TF-IDF features, kept sparse.
+
+    Trained on the leaf-labelled messages this project wrote (``data/authored``) and the synthetic sentences; only
+    the ``keep`` largest weights per leaf are stored (a dense leaves × features matrix would be ~120 MB). Stored
+    column-wise: the weights of feature ``j`` are ``values[indptr[j]:indptr[j+1]]`` for leaves ``rows[…]``.
+    """
+
+    codes: list[str]
+    indptr: np.ndarray
+    rows: np.ndarray
+    values: np.ndarray
+    intercept: np.ndarray
+
+    def scores(self, indices: np.ndarray, values: np.ndarray) -> dict[str, float]:
+        logits = self.intercept.astype(np.float64).copy()
+        if len(indices):
+            starts, ends = self.indptr[indices], self.indptr[indices + 1]
+            lengths = ends - starts
+            if lengths.sum():
+                positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends) if b > a])
+                np.add.at(logits, self.rows[positions], self.values[positions] * np.repeat(values, lengths))
+        return dict(zip(self.codes, logits.tolist()))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"leaf_codes": np.asarray(self.codes), "leaf_indptr": self.indptr, "leaf_rows": self.rows,
+                "leaf_values": self.values, "leaf_intercept": self.intercept}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> LeafHead:
+        return cls([str(c) for c in arrays["leaf_codes"]], arrays["leaf_indptr"], arrays["leaf_rows"],
+                   arrays["leaf_values"], arrays["leaf_intercept"])
+
+    @classmethod
+    def from_dense(cls, codes: list[str], coef: np.ndarray, intercept: np.ndarray, keep: int) -> LeafHead:
+        """Keep the ``keep`` largest-magnitude weights of each leaf (row of ``coef``: leaves × features)."""
+        coef = np.asarray(coef, dtype=np.float32)
+        keep = min(keep, coef.shape[1])
+        cols = np.argpartition(-np.abs(coef), keep - 1, axis=1)[:, :keep]
+        rows = np.repeat(np.arange(coef.shape[0]), keep)
+        cols = cols.ravel()
+        order = np.lexsort((rows, cols))
+        rows, cols = rows[order], cols[order]
+        indptr = np.zeros(coef.shape[1] + 1, dtype=np.int32)
+        np.add.at(indptr, cols + 1, 1)
+        return cls(list(codes), np.cumsum(indptr).astype(np.int32), rows.astype(np.int16),
+                   coef[rows, cols].astype(np.float32), np.asarray(intercept, dtype=np.float32))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -190,15 +250,26 @@ class LinearClassifier:
             cue_scores = self.keyword.domain_scores(leaf_scores)
         return self.model.scores(text, votes, cue_scores)
 
+    def leaf(self, cue_scores: dict[str, float], domain: str, head: dict[str, float]) -> Leaf:
+        """The leaf inside ``domain``: a 部件/事件 leaf named by its cue words comes first (city-management cases
+        route by the standard's codes); otherwise the leaf head's best service leaf; without a head, cue words."""
+        cue_leaf = leaf_in_domain(self.taxonomy, cue_scores, domain)
+        if cue_leaf.kind != "服务" and cue_leaf.code in cue_scores:
+            return cue_leaf
+        in_domain = [(score, code) for code, score in head.items() if code in self.taxonomy
+                     and self.taxonomy[code].domain == domain]
+        return self.taxonomy[max(in_domain)[1]] if in_domain else cue_leaf
+
     def predict(self, text: str, top_k: int = 3) -> list[CategoryGuess]:
         if not text.strip():
             return []
         scores, cue_reasons = self.keyword.scores(text)
         proba = self.domain_proba(text, scores)
+        head = self.model.leaf_scores(text)
         guesses = []
         for index in np.argsort(-proba)[:top_k]:
             domain = self.model.domains[index]
-            leaf = leaf_in_domain(self.taxonomy, scores, domain)
+            leaf = self.leaf(scores, domain, head)
             reasons = cue_reasons.get(leaf.code, [])[:5] or self.cues.matched(text, domain)
             reasons = reasons or self.model.contributions(text, int(index))
             guesses.append(guess_from_leaf(leaf, float(proba[index]), reasons))

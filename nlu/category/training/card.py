@@ -13,9 +13,11 @@ DESCRIPTIONS = {
     "linear": (
         "Predicts the 一级 domain (15 classes of the unified-12345 taxonomy) of a citizen message with a character "
         "1–3-gram TF-IDF + multinomial logistic regression (class-balanced), fused with domain cue-word votes "
-        "(`domain_cues.yaml`), softmax temperature-calibrated; the leaf (部件/事件/service matter) is the best "
-        "taxonomy cue-word match inside that domain, else the domain's 其他/其他 leaf. Inference is numpy only. "
-        "Files: `model.npz` (n-gram terms, idf, coefficients), `meta.json` (config, data counts, calibration, "
+        "(`domain_cues.yaml`), softmax temperature-calibrated. The leaf inside that domain: a 部件/事件 leaf named by "
+        "its cue words, else the best service leaf of the leaf head (a second logistic regression over the 517 "
+        "service leaves on the same features, pruned to its largest weights; figures: `bench/category_leaf.py`). "
+        "Inference is numpy only. "
+        "Files: `model.npz` (n-gram terms, idf, coefficients, sparse leaf head), `meta.json` (config, data counts, calibration, "
         "dev figures), `domain_cues.yaml` (the cue list the fusion uses)."
     ),
     "transformer": (
@@ -32,6 +34,8 @@ SOURCES = {
     "tipdm-hand": "real messages hand-labelled by this project (`nlu/category/data/train_tipdm_hand_labels.csv`)",
     "tipdm-unlabelled": "real messages the rules left unlabelled (not trained on)",
     "corrections": "agents' corrections",
+    "leaf-head": "examples the leaf head learned from: the leaf-labelled messages this project wrote "
+                 "(`nlu/category/data/authored/`), the synthetic service-leaf sentences and agents' corrections",
 }
 
 

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 
 from nlu.category.backends.keyword import KeywordClassifier
-from nlu.category.backends.linear import META_FILE, LinearClassifier, LinearModel
+from nlu.category.backends.linear import META_FILE, LeafHead, LinearClassifier, LinearModel
 from nlu.category.domain_cues import DOMAIN_CUES_PATH, DomainCues, cached_domain_cues
 from nlu.category.text import prepare
+from nlu.category.training.authored import authored_examples
 from nlu.category.training.corpus import Message, read_messages, tipdm_available
 from nlu.category.training.synth import AsrNoise, Example, synth_examples
 from nlu.category.training.weak import WeakLabeller
@@ -62,6 +63,9 @@ class TrainConfig:
     calibrate_folds: int = 3
     use_tipdm: bool = True
     max_iter: int = 150
+    leaf_c: float = 16.0
+    leaf_keep: int = 500
+    """Leaf head: regularisation and weights kept per leaf (3-fold CV on the authored messages, bench/category_leaf.py)."""
 
 
 @dataclass
@@ -108,19 +112,45 @@ def example_weight(example: Example, config: TrainConfig) -> float:
     return 1.0
 
 
-def fit(examples: Sequence[Example], config: TrainConfig) -> LinearModel:
-    """Fit TF-IDF + logistic regression with scikit-learn and export the numpy model."""
+def make_vectorizer(config: TrainConfig) -> Any:
+    """The character 1–3-gram TF-IDF both heads read (``LinearModel.features`` recomputes it with numpy)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(
+    return TfidfVectorizer(
         analyzer="char", ngram_range=(1, 3), min_df=2, max_features=config.max_features, sublinear_tf=True,
         dtype=np.float32,
     )
+
+
+def fit(examples: Sequence[Example], config: TrainConfig, leaf_training: Sequence[Example] = ()) -> LinearModel:
+    """Fit TF-IDF + logistic regression over domains with scikit-learn and export the numpy model; with
+    ``leaf_training`` also the sparse leaf head over their leaf codes, on the same features."""
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = make_vectorizer(config)
     X = vectorizer.fit_transform([e.text for e in examples])
     classifier = LogisticRegression(C=config.c, max_iter=config.max_iter, tol=1e-3, class_weight="balanced")
     classifier.fit(X, [e.domain for e in examples], sample_weight=[example_weight(e, config) for e in examples])
-    return LinearModel.from_sklearn(vectorizer, classifier)
+    model = LinearModel.from_sklearn(vectorizer, classifier)
+    if leaf_training:
+        model.leaf_head = fit_leaf_head(vectorizer, leaf_training, config)
+    return model
+
+
+def fit_leaf_head(vectorizer: Any, examples: Sequence[Example], config: TrainConfig) -> LeafHead:
+    """Logistic regression over leaf codes on an already fitted vectorizer's features, pruned to a ``LeafHead``."""
+    from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression(C=config.leaf_c, max_iter=200, tol=1e-3)
+    head.fit(vectorizer.transform([e.text for e in examples]), [e.code for e in examples])
+    return LeafHead.from_dense([str(c) for c in head.classes_], head.coef_, head.intercept_, config.leaf_keep)
+
+
+def leaf_examples(taxonomy: Taxonomy, synth: Sequence[Example], corrections: Sequence[Example] = ()) -> list[Example]:
+    """What the leaf head learns from: messages with a real leaf label (authored, agents' corrections) and the
+    synthetic sentences of service leaves."""
+    rows = authored_examples(taxonomy) + [e for e in synth if e.source == "synth"] + list(corrections)
+    return [e for e in rows if taxonomy[e.code].kind == "服务"]
 
 
 def build_examples(taxonomy: Taxonomy, config: TrainConfig, corrections: Sequence[Example] = ()) -> tuple[
@@ -372,7 +402,9 @@ def run_training(taxonomy: Taxonomy, target: Path, corrections: Sequence[Example
     if held:
         fusion, cue_weight, temperature, calibration = choose_fusion_and_temperature(
             held, proba, domains, cues, KeywordClassifier(taxonomy))
-    model = fit(examples, config)
+    leaves = leaf_examples(taxonomy, [e for e in examples if e.source == "synth"], corrections)
+    stats["leaf-head"] = len(leaves)
+    model = fit(examples, config, leaves)
     model.fusion_weight, model.cue_weight, model.temperature = fusion, cue_weight, temperature
     classifier = LinearClassifier(taxonomy, model, cues)
     reports = evaluate_backend(backend_predict_domain(classifier), taxonomy)
