@@ -1,12 +1,13 @@
-"""The default trained backend: character n-gram TF-IDF + multinomial logistic regression over the 15 domains, fused
-with domain cue-word votes, then the leaf chosen inside the predicted domain by the taxonomy's cue words (the
+"""The default trained backend: character n-gram TF-IDF + a linear domain head over the 15 domains (a linear SVM by
+default, logistic regression as the alternative; ``TrainConfig.learner``), fused with domain cue-word votes, then the leaf chosen inside the predicted domain by the taxonomy's cue words (the
 domain's catch-all leaf when no cue matches).
 
 Inference is numpy only (no scikit-learn, no scipy: a cold process loads in well under a second). Training uses
 scikit-learn (``nlu.category.training.train``) and exports the fitted parts with ``LinearModel.from_sklearn``; a test
 checks that both give the same probabilities.
 
-Scores: ``s = log p_model(domain) + fusion_weight × domain_cue_votes(domain) + cue_weight × leaf_cue_score(domain)``
+Scores: ``p_model = softmax(coef · x + intercept)`` (for the SVM a softmax over its margins, which the temperature
+below calibrates); ``s = log p_model(domain) + fusion_weight × domain_cue_votes(domain) + cue_weight × leaf_cue_score(domain)``
 (``leaf_cue_score``: the best taxonomy cue-word score of a leaf in that domain); confidence =
 ``softmax(s / temperature)``. Both weights and the temperature are fitted on cross-validated hand-labelled messages
 at training time (see ``meta.json``).
@@ -82,7 +83,8 @@ class LinearModel:
         return indices, (values / norm if norm > 0 else values)
 
     def model_proba(self, text: str) -> np.ndarray:
-        """The logistic regression's domain probabilities alone (what scikit-learn's predict_proba gives)."""
+        """Softmax of the domain head's margins, before fusion and temperature (for logistic regression exactly
+        scikit-learn's ``predict_proba``)."""
         indices, values = self.features(text)
         logits = self.coef[:, indices] @ values + self.intercept
         return _softmax(logits)
@@ -157,7 +159,9 @@ class LinearModel:
 
     @classmethod
     def from_sklearn(cls, vectorizer: Any, classifier: Any, **settings: Any) -> LinearModel:
-        """Export a fitted ``TfidfVectorizer`` (char analyzer) + ``LogisticRegression`` (multinomial)."""
+        """Export a fitted ``TfidfVectorizer`` (char analyzer) + a multi-class linear classifier with ``coef_`` and
+        ``intercept_`` of shape (classes × features) and (classes,): ``LinearSVC`` or multinomial
+        ``LogisticRegression``."""
         vocabulary = vectorizer.vocabulary_
         terms = [""] * len(vocabulary)
         for term, i in vocabulary.items():
