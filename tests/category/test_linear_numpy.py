@@ -21,6 +21,7 @@ from nlu.category.training.train import (
     FUSION_CANDIDATES,
     TrainConfig,
     choose_fusion_and_temperature,
+    fit,
     heldout_predictions,
 )
 
@@ -96,9 +97,42 @@ def test_calibration_on_heldout_predictions(taxonomy):
     np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
     fusion, cue_weight, temperature, report = choose_fusion_and_temperature(
         held, proba, domains, cached_domain_cues(), KeywordClassifier(taxonomy))
-    assert fusion in FUSION_CANDIDATES and cue_weight in CUE_CANDIDATES and 0.2 <= temperature <= 20
+    assert fusion in FUSION_CANDIDATES and cue_weight in CUE_CANDIDATES and 0.02 <= temperature <= 20
     assert report["n"] == len(held) and len(report["macro_f1_7_by_weights"]) == len(FUSION_CANDIDATES) * len(CUE_CANDIDATES)
     assert report["macro_f1_7_chosen"] >= report["macro_f1_7_without_fusion"]
+
+
+def test_svm_export_keeps_the_margins(taxonomy, fitted):
+    """A ``LinearSVC`` exports like logistic regression: softmax over its decision function."""
+    from sklearn.svm import LinearSVC
+
+    vectorizer, _, _ = fitted
+    examples = synth_examples(taxonomy, per_leaf=2, seed=3)
+    svm = LinearSVC(C=0.3).fit(vectorizer.transform([e.text for e in examples]), [e.domain for e in examples])
+    model = LinearModel.from_sklearn(vectorizer, svm)
+    for text in TEXTS[:4]:
+        margins = svm.decision_function(vectorizer.transform([text]))[0]
+        log_p = np.log(model.model_proba(text))
+        np.testing.assert_allclose(log_p - log_p.mean(), margins - margins.mean(), atol=1e-4)
+        assert model.domains[int(np.argmax(log_p))] == svm.predict(vectorizer.transform([text]))[0]
+
+
+def test_unknown_learner_is_refused(taxonomy):
+    examples = synth_examples(taxonomy, per_leaf=1, seed=3)
+    with pytest.raises(ValueError, match="unknown learner 'forest'"):
+        fit(examples, TrainConfig(learner="forest", use_tipdm=False))
+
+
+def test_without_hand_labels_calibration_uses_the_synthetic_sentences(taxonomy):
+    """No ../shared: the SVM still gets a temperature, fitted on held-out synthetic sentences (not left at 1)."""
+    examples = synth_examples(taxonomy, per_leaf=2, seed=5)
+    config = TrainConfig(use_tipdm=False, max_features=10_000, calibrate_folds=2)
+    held, proba, domains = heldout_predictions(examples, config)
+    assert len(held) == len(examples) and all(e.source == "synth" for e in held)
+    _, _, temperature, report = choose_fusion_and_temperature(
+        held, proba, domains, cached_domain_cues(), KeywordClassifier(taxonomy))
+    assert report["on"] == "synthetic" and temperature < 1.0  # margins of an SVM are small: they get sharpened
+    assert report["macro_f1_7_chosen"] > 0.3  # held-out synthetic sentences are mostly classified right
 
 
 # --- leaf head ----------------------------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ def choose_fusion_and_temperature(held: list[Example], proba: np.ndarray, domain
         logp = z - np.log(np.exp(z).sum(1, keepdims=True))
         return float(-logp[np.arange(known.sum()), truth[known]].mean())
 
-    temperature = min(np.exp(np.linspace(np.log(0.2), np.log(20), 60)), key=nll)
+    temperature = min(np.exp(np.linspace(np.log(0.02), np.log(20), 90)), key=nll)  # an SVM needs T < 0.2
     return fusion, cue_weight, float(temperature), {
         "n": len(held),
         "on": "hand-labelled" if held[0].source == "tipdm-hand" else "synthetic",
