@@ -1,63 +1,124 @@
-"""Leaf accuracy of the category classifier, cross-validated on the leaf-labelled messages this project wrote.
+"""Leaf accuracy of the category classifier: cross-validated on the messages this project wrote, or on real messages.
 
 Run: ``.venv/bin/python bench/category_leaf.py [--folds 3]`` (no ../shared needed). For each fold the leaf head is
 trained on the other folds' authored messages + the synthetic service-leaf sentences, exactly as
 ``hotline train category`` does (``fit_leaf_head``, pruned ``LeafHead``), and scored on the held-out fold, the
 domain given (the leaf step runs inside the predicted domain). The cue-word rule it replaced is scored on the same
 folds. Prints accuracy and top-3 accuracy for both.
+
+Run: ``.venv/bin/python bench/category_leaf.py --real`` (needs ../shared). Scores on the real messages of the dev
+split labelled down to the 三级 leaf (``data/dev_tipdm_leaf_labels.csv``, never trained on): the leaf head trained
+without and with the leaf-labelled real training messages, and the cue-word rule, the domain given; then the shipped
+model end to end (domain predicted, then the leaf, 部件/事件 cue leaves included), top-1 and top-3.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
+from hotline.settings import get_settings
+from nlu.category.backend import make_backend
+from nlu.category.components import DEFAULT_MODEL_NAME
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.guess import leaf_in_domain
 from nlu.category.training.authored import authored_examples
-from nlu.category.training.synth import synth_examples
+from nlu.category.training.leaf_labels import DEV_LEAF_LABELS, TRAIN_LEAF_LABELS, real_leaf_examples
+from nlu.category.training.synth import Example, synth_examples
 from nlu.category.training.train import TrainConfig, fit_leaf_head, leaf_examples, make_vectorizer
-from nlu.taxonomy import load_taxonomy
+from nlu.taxonomy import Taxonomy, load_taxonomy
+
+
+def score_head(taxonomy: Taxonomy, config: TrainConfig, train: Sequence[Example],
+               held: Sequence[Example]) -> tuple[int, int]:
+    """(top-1 hits, top-3 hits) of a leaf head trained on ``train``, ranked inside each held example's domain."""
+    vectorizer = make_vectorizer(config).fit([e.text for e in train])
+    head = fit_leaf_head(vectorizer, train, config)
+    matrix = vectorizer.transform([e.text for e in held])
+    top1 = top3 = 0
+    for i, example in enumerate(held):
+        row = matrix.getrow(i)
+        scores = head.scores(row.indices.astype(np.int64), row.data.astype(np.float64))
+        ranked = [c for _, c in sorted(((s, c) for c, s in scores.items()
+                                        if taxonomy[c].domain == example.domain), reverse=True)]
+        top1 += bool(ranked) and ranked[0] == example.code
+        top3 += example.code in ranked[:3]
+    return top1, top3
+
+
+def score_cues(taxonomy: Taxonomy, keyword: KeywordClassifier, held: Sequence[Example]) -> tuple[int, int]:
+    """(top-1 hits, top-3 hits) of the cue-word rule inside each held example's domain."""
+    top1 = top3 = 0
+    for example in held:
+        cue_scores, _ = keyword.scores(example.text)
+        ranked = [c for _, c in sorted(((s, c) for c, s in cue_scores.items()
+                                        if taxonomy[c].domain == example.domain), reverse=True)]
+        top1 += leaf_in_domain(taxonomy, cue_scores, example.domain).code == example.code
+        top3 += example.code in ranked[:3]
+    return top1, top3
+
+
+def authored_cv(taxonomy: Taxonomy, config: TrainConfig, folds: int) -> None:
+    keyword = KeywordClassifier(taxonomy)
+    authored = authored_examples(taxonomy)
+    synth = [e for e in synth_examples(taxonomy, per_leaf=config.synth_per_leaf) if e.code.startswith("FW")]
+    others = [e for e in leaf_examples(taxonomy, synth) if e.source != "authored"]
+    order = np.random.default_rng(0).permutation(len(authored))
+    hits = {"head": np.zeros(2, dtype=int), "cue": np.zeros(2, dtype=int)}
+    started = time.perf_counter()
+    for k in range(folds):
+        test = set(order[k::folds].tolist())
+        train = [e for i, e in enumerate(authored) if i not in test]
+        held = [authored[i] for i in sorted(test)]
+        hits["head"] += score_head(taxonomy, config, train + others, held)
+        hits["cue"] += score_cues(taxonomy, keyword, held)
+    n = len(authored)
+    print(f"authored messages: {n}, folds: {folds}, leaves: {len({e.code for e in authored})}, "
+          f"{time.perf_counter() - started:.0f} s")
+    for name, (top1, top3) in hits.items():
+        print(f"{name:5s} leaf accuracy (domain given) {top1 / n:.4f}  top-3 {top3 / n:.4f}")
+
+
+def real_dev(taxonomy: Taxonomy, config: TrainConfig) -> None:
+    held = real_leaf_examples(taxonomy, DEV_LEAF_LABELS)
+    real_train = real_leaf_examples(taxonomy, TRAIN_LEAF_LABELS)
+    if not held:
+        raise SystemExit("needs ../shared/data/tipdm2020-c-smart-gov-messages and data/dev_tipdm_leaf_labels.csv")
+    synth = [e for e in synth_examples(taxonomy, per_leaf=config.synth_per_leaf) if e.code.startswith("FW")]
+    base = leaf_examples(taxonomy, synth)
+    n = len(held)
+    print(f"real dev messages with a leaf label: {n} ({len({e.code for e in held})} leaves); "
+          f"real training messages with a leaf label: {len(real_train)}")
+    rows = {
+        "head, authored + synthetic": score_head(taxonomy, config, base, held),
+        "head, + real leaf labels (shipped)": score_head(taxonomy, config, base + real_train, held),
+        "cue-word rule": score_cues(taxonomy, KeywordClassifier(taxonomy), held),
+    }
+    for name, (top1, top3) in rows.items():
+        print(f"{name:36s} leaf accuracy (domain given) {top1 / n:.4f}  top-3 {top3 / n:.4f}")
+    backend = make_backend("linear", taxonomy, model_dir=get_settings().models_dir / DEFAULT_MODEL_NAME)
+    top1 = top3 = domain = 0
+    for example in held:
+        guesses = backend.predict(example.text, top_k=3)
+        domain += bool(guesses) and guesses[0].domain == example.domain
+        top1 += bool(guesses) and guesses[0].code == example.code
+        top3 += example.code in [g.code for g in guesses]
+    print(f"shipped model end to end: domain {domain / n:.4f}, leaf top-1 {top1 / n:.4f}, leaf in top-3 {top3 / n:.4f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--real", action="store_true", help="score on the leaf-labelled real dev messages")
     args = parser.parse_args()
     taxonomy = load_taxonomy()
-    keyword = KeywordClassifier(taxonomy)
-    config = TrainConfig()
-    authored = authored_examples(taxonomy)
-    synth = [e for e in synth_examples(taxonomy, per_leaf=config.synth_per_leaf) if e.code.startswith("FW")]
-    order = np.random.default_rng(0).permutation(len(authored))
-    hits = {"head": [0, 0], "cue": [0, 0]}
-    started = time.perf_counter()
-    for k in range(args.folds):
-        test = set(order[k :: args.folds].tolist())
-        train = [e for i, e in enumerate(authored) if i not in test]
-        held = [authored[i] for i in sorted(test)]
-        rows = train + [e for e in leaf_examples(taxonomy, synth) if e.source != "authored"]
-        vectorizer = make_vectorizer(config).fit([e.text for e in rows])
-        head = fit_leaf_head(vectorizer, rows, config)
-        matrix = vectorizer.transform([e.text for e in held])
-        for i, example in enumerate(held):
-            row = matrix.getrow(i)
-            scores = head.scores(row.indices.astype(np.int64), row.data.astype(np.float64))
-            ranked = sorted(((s, c) for c, s in scores.items() if taxonomy[c].domain == example.domain), reverse=True)
-            hits["head"][0] += ranked[0][1] == example.code
-            hits["head"][1] += example.code in [c for _, c in ranked[:3]]
-            cue_scores, _ = keyword.scores(example.text)
-            cue_ranked = sorted(((s, c) for c, s in cue_scores.items() if taxonomy[c].domain == example.domain),
-                                reverse=True)
-            hits["cue"][0] += leaf_in_domain(taxonomy, cue_scores, example.domain).code == example.code
-            hits["cue"][1] += example.code in [c for _, c in cue_ranked[:3]]
-    n = len(authored)
-    print(f"authored messages: {n}, folds: {args.folds}, leaves: {len({e.code for e in authored})}, "
-          f"{time.perf_counter() - started:.0f} s")
-    for name, (top1, top3) in hits.items():
-        print(f"{name:5s} leaf accuracy (domain given) {top1 / n:.4f}  top-3 {top3 / n:.4f}")
+    if args.real:
+        real_dev(taxonomy, TrainConfig())
+    else:
+        authored_cv(taxonomy, TrainConfig(), args.folds)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ SOURCES = {
     "tipdm-unlabelled": "real messages the rules left unlabelled (not trained on)",
     "corrections": "agents' corrections",
     "leaf-head": "examples the leaf head learned from: the leaf-labelled messages this project wrote "
-                 "(`nlu/category/data/authored/`), the synthetic service-leaf sentences and agents' corrections",
+                 "(`nlu/category/data/authored/`), the leaf-labelled real messages, the synthetic service-leaf "
+                 "sentences and agents' corrections",
+    "leaf-head-real": "of those, real messages this project labelled down to the 三级 leaf "
+                      "(`nlu/category/data/train_tipdm_leaf_labels.csv`)",
 }
 
 

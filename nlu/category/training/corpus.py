@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline.settings import REPO_ROOT
+from nlu.category.text import prepare
 
 TIPDM_FOLDER = "data/tipdm2020-c-smart-gov-messages"
 FILES = {
@@ -36,6 +37,15 @@ class Message:
     text: str
     reply: str = ""
     """The government's reply (附件4 only): names the department that handled it."""
+
+
+MESSAGE_CHARS = 600
+"""Characters of a message body a classifier reads in training and evaluation (the head carries the request)."""
+
+
+def message_text(message: Message) -> str:
+    """What the classifiers read of a message: title + the first ``MESSAGE_CHARS`` of the body, prepared."""
+    return prepare(message.text[:MESSAGE_CHARS], message.title).text
 
 
 def tipdm_available() -> bool:
