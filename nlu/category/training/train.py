@@ -125,18 +125,20 @@ LEARNER_C = {"svm": 0.3, "logreg": 8.0}
 """Each learner's C, tuned by 5-fold CV over the hand labels (svm: 0.2/0.3/0.5/1.0 tried; logreg: 8/30)."""
 
 
+def _c(config: TrainConfig) -> float:
+    return LEARNER_C[config.learner] if config.c is None else config.c
+
+
 def _linear_svm(config: TrainConfig) -> Any:
     from sklearn.svm import LinearSVC
 
-    c = config.c if config.c is not None else LEARNER_C["svm"]
-    return LinearSVC(C=c, class_weight="balanced", max_iter=max(config.max_iter, 2000))
+    return LinearSVC(C=_c(config), class_weight="balanced", max_iter=max(config.max_iter, 2000))
 
 
 def _logistic_regression(config: TrainConfig) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    c = config.c if config.c is not None else LEARNER_C["logreg"]
-    return LogisticRegression(C=c, max_iter=config.max_iter, tol=1e-3, class_weight="balanced")
+    return LogisticRegression(C=_c(config), max_iter=config.max_iter, tol=1e-3, class_weight="balanced")
 
 
 DOMAIN_LEARNERS: dict[str, Callable[[TrainConfig], Any]] = {"svm": _linear_svm, "logreg": _logistic_regression}
