@@ -10,6 +10,14 @@ Run: ``.venv/bin/python bench/category_leaf.py --real`` (needs ../shared). Score
 split labelled down to the 三级 leaf (``data/dev_tipdm_leaf_labels.csv``, never trained on): the leaf head trained
 without and with the leaf-labelled real training messages, and the cue-word rule, the domain given; then the shipped
 model end to end (domain predicted, then the leaf, 部件/事件 cue leaves included), top-1 and top-3.
+
+Run: ``.venv/bin/python bench/category_leaf.py --city`` (needs ../shared). Scores the decision "is this a
+city-management case, and which 部件/事件 code" on the dev messages labelled with a code or NONE
+(``data/dev_tipdm_city_labels.csv``, never trained on), and on the synthetic dev sentences (spoken style; a
+部件/事件 leaf's sentence should get its code, a service leaf's none): the cue-word rule, the city head alone and the
+city decision as trained (head + cue words, threshold and veto chosen by ``choose_city_decision``), the domain
+given; then the shipped model end to end on the real messages. Prints label accuracy, precision and recall of "a city case", and the code accuracy on the city
+cases.
 """
 
 from __future__ import annotations
@@ -26,9 +34,30 @@ from nlu.category.components import DEFAULT_MODEL_NAME
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.guess import leaf_in_domain
 from nlu.category.training.authored import authored_examples
-from nlu.category.training.leaf_labels import DEV_LEAF_LABELS, TRAIN_LEAF_LABELS, real_leaf_examples
+from nlu.category.backends.linear import NOT_CITY, LinearModel, city_code
+from nlu.category.training.corpus import message_text, read_messages
+from nlu.category.training.leaf_labels import (
+    DEV_CITY_LABELS,
+    DEV_LEAF_LABELS,
+    TRAIN_CITY_LABELS,
+    TRAIN_LEAF_LABELS,
+    read_city_labels,
+    real_city_examples,
+    real_leaf_examples,
+)
 from nlu.category.training.synth import Example, synth_examples
-from nlu.category.training.train import TrainConfig, fit_leaf_head, leaf_examples, make_vectorizer
+from nlu.category.training.train import (
+    HAND_LABELS,
+    TrainConfig,
+    TRAIN_HAND_LABELS,
+    choose_city_decision,
+    city_examples,
+    fit,
+    fit_leaf_head,
+    hand_labels,
+    leaf_examples,
+    make_vectorizer,
+)
 from nlu.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -109,13 +138,71 @@ def real_dev(taxonomy: Taxonomy, config: TrainConfig) -> None:
     print(f"shipped model end to end: domain {domain / n:.4f}, leaf top-1 {top1 / n:.4f}, leaf in top-3 {top3 / n:.4f}")
 
 
+def city_scores(gold: Sequence[str], pred: Sequence[str]) -> str:
+    """Label accuracy; precision/recall of "a city case"; code accuracy on the gold city cases."""
+    g, p = np.array(gold), np.array(pred)
+    city_g, city_p = g != NOT_CITY, p != NOT_CITY
+    hits = city_g & (g == p)
+    precision = (city_g & city_p).sum() / max(city_p.sum(), 1)
+    return (f"accuracy {np.mean(g == p):.4f}, city case precision {precision:.4f} recall "
+            f"{(city_g & city_p).sum() / max(city_g.sum(), 1):.4f}, right code {hits.sum()}/{city_g.sum()} "
+            f"({hits.sum() / max(city_g.sum(), 1):.4f}), codes given {city_p.sum()}")
+
+
+def city_dev(taxonomy: Taxonomy, config: TrainConfig) -> None:
+    labels = read_city_labels(taxonomy, DEV_CITY_LABELS)
+    domains = hand_labels(HAND_LABELS)
+    messages = [m for m in read_messages() if m.id in labels]
+    if not messages:
+        raise SystemExit("needs ../shared/data/tipdm2020-c-smart-gov-messages and data/dev_tipdm_city_labels.csv")
+    texts = [message_text(m) for m in messages]
+    gold = [labels[m.id] for m in messages]
+    print(f"real dev messages with a city label: {len(gold)}, city cases {sum(g != NOT_CITY for g in gold)}; "
+          f"real training messages with a city label: {len(read_city_labels(taxonomy, TRAIN_CITY_LABELS))}")
+    synth = synth_examples(taxonomy, per_leaf=config.synth_per_leaf)
+    training = city_examples(taxonomy, synth, real_city_examples(taxonomy, TRAIN_CITY_LABELS,
+                                                                 hand_labels(TRAIN_HAND_LABELS)))
+    threshold, veto, report = choose_city_decision(taxonomy, training, config)
+    model: LinearModel = fit(training, config, city_training=training)
+    keyword = KeywordClassifier(taxonomy)
+    spoken = synth_examples(taxonomy, per_leaf=2, seed=101)
+    sets = {"real": (texts, [domains[m.id] for m in messages], gold),
+            "synthetic": ([e.text for e in spoken], [e.domain for e in spoken],
+                          [e.code if taxonomy[e.code].kind != "服务" else NOT_CITY for e in spoken])}
+    print(f"city decision chosen: threshold {threshold}, veto {veto} ({report})")
+    for name, (rows, row_domains, row_gold) in sets.items():
+        cues = []
+        for text, domain in zip(rows, row_domains):
+            scores, _ = keyword.scores(text)
+            leaf = leaf_in_domain(taxonomy, scores, domain)
+            cues.append(leaf.code if leaf.kind != "服务" and leaf.code in scores else None)
+        proba = [model.city_proba(text) for text in rows]
+        rules = {"cue-word rule": [c or NOT_CITY for c in cues],
+                 "city head alone": [city_code(taxonomy, p, d, threshold) or NOT_CITY
+                                     for p, d in zip(proba, row_domains)],
+                 "city decision (head + cue words)": [city_code(taxonomy, p, d, threshold, veto, c) or NOT_CITY
+                                                      for p, d, c in zip(proba, row_domains, cues)]}
+        for rule, pred in rules.items():
+            print(f"{name:9s} {rule + ', domain given':44s} {city_scores(row_gold, pred)}")
+    backend = make_backend("linear", taxonomy, model_dir=get_settings().models_dir / DEFAULT_MODEL_NAME)
+    for name, (rows, _, row_gold) in sets.items():
+        shipped = []
+        for text in rows:
+            guesses = backend.predict(text, top_k=1)
+            shipped.append(guesses[0].code if guesses and not guesses[0].code.startswith("FW") else NOT_CITY)
+        print(f"{name:9s} {'shipped model end to end':44s} {city_scores(row_gold, shipped)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--real", action="store_true", help="score on the leaf-labelled real dev messages")
+    parser.add_argument("--city", action="store_true", help="score the 部件/事件 decision on city-labelled dev messages")
     args = parser.parse_args()
     taxonomy = load_taxonomy()
-    if args.real:
+    if args.city:
+        city_dev(taxonomy, TrainConfig())
+    elif args.real:
         real_dev(taxonomy, TrainConfig())
     else:
         authored_cv(taxonomy, TrainConfig(), args.folds)

@@ -1,13 +1,19 @@
-"""The committed leaf labels of real messages: valid leaves, consistent with the domain hand labels, dev kept apart."""
+"""The committed leaf and city labels of real messages: valid leaves or codes, consistent with the domain hand labels,
+dev kept apart."""
 
 from __future__ import annotations
 
 import pytest
 
+from nlu.category.backends.linear import NOT_CITY
 from nlu.category.training.leaf_labels import (
+    DEV_CITY_LABELS,
     DEV_LEAF_LABELS,
+    TRAIN_CITY_LABELS,
     TRAIN_LEAF_LABELS,
+    read_city_labels,
     read_leaf_labels,
+    real_city_examples,
     real_leaf_examples,
 )
 from nlu.category.training.train import HAND_LABELS, TRAIN_HAND_LABELS, hand_labels
@@ -31,13 +37,30 @@ def test_dev_leaf_labels_never_reach_training(taxonomy):
     assert dev <= set(hand_labels(HAND_LABELS)) and not train & set(hand_labels(HAND_LABELS))
 
 
-def test_a_row_that_is_not_a_leaf_names_file_and_line(taxonomy, tmp_path):
-    path = tmp_path / "leaf.csv"
-    path.write_text("id,domain,l2,l3\na3:1,城乡建设,住房保障与房地产,物业服务\na3:2,城乡建设,没有这个,二级\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"leaf\.csv:3"):
-        read_leaf_labels(taxonomy, path)
+def test_committed_city_labels_are_valid_and_dev_is_kept_apart(taxonomy):
+    dev = read_city_labels(taxonomy, DEV_CITY_LABELS)
+    train = read_city_labels(taxonomy, TRAIN_CITY_LABELS)
+    assert set(dev) == set(hand_labels(HAND_LABELS))  # the whole domain dev split, and nothing else
+    assert len(train) >= 1_000 and not set(train) & set(dev)
+    for labels in (dev, train):
+        cases = [code for code in labels.values() if code != NOT_CITY]
+        assert 0.05 < len(cases) / len(labels) < 0.5
+        assert all(taxonomy[code].kind in ("部件", "事件") for code in cases)
 
 
-def test_without_the_shared_data_there_are_no_real_examples(taxonomy, tmp_path, monkeypatch):
+@pytest.mark.parametrize("reader, text", [
+    (read_leaf_labels, "id,domain,l2,l3\na3:1,城乡建设,住房保障与房地产,物业服务\na3:2,城乡建设,没有这个,二级\n"),
+    (read_city_labels, "id,code\na3:1,SJ0510\na3:2,FW010101\n"),  # a service leaf is not a 部件/事件 code
+])
+def test_a_bad_row_names_file_and_line(taxonomy, tmp_path, reader, text):
+    path = tmp_path / "labels.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"labels\.csv:3"):
+        reader(taxonomy, path)
+
+
+@pytest.mark.parametrize("examples, path", [(real_leaf_examples, TRAIN_LEAF_LABELS),
+                                            (real_city_examples, TRAIN_CITY_LABELS)])
+def test_without_the_shared_data_there_are_no_real_examples(taxonomy, tmp_path, monkeypatch, examples, path):
     monkeypatch.setenv("HOTLINE_SHARED_DIR", str(tmp_path))
-    assert real_leaf_examples(taxonomy, TRAIN_LEAF_LABELS) == []
+    assert examples(taxonomy, path) == []

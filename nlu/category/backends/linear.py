@@ -34,6 +34,10 @@ from nlu.taxonomy import Leaf, Taxonomy
 MODEL_FILE = "model.npz"
 META_FILE = "meta.json"
 CUES_FILE = "domain_cues.yaml"
+NOT_CITY = "NONE"
+"""The city head's class for a message that is not a 部件/事件 case."""
+CITY_PREFIX = "city"
+"""Prefix of the city head's arrays in ``model.npz``."""
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
@@ -56,7 +60,15 @@ class LinearModel:
     cue_weight: float = 0.0
     temperature: float = 1.0
     leaf_head: LeafHead | None = None
+    city_head: LeafHead | None = None
+    """Over the 部件/事件 codes + ``NOT_CITY``: does the message report a city-management case, and which."""
+    city_threshold: float = 0.5
+    """Least city-head probability of a 部件/事件 code for it to replace the service leaf."""
+    city_veto: float = 1.0
+    """City-head probability of ``NOT_CITY`` from which a 部件/事件 code named by cue words is not used."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+    """The last text's features: one prediction reads them for the domain, leaf and city heads."""
 
     def __post_init__(self) -> None:
         if not self._index:
@@ -65,6 +77,14 @@ class LinearModel:
     # --- features -------------------------------------------------------------------------------------------
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF row for ``text``: (feature indices, L2-normalised values)."""
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == text:
+            return last[1]
+        row = self._features(text)
+        self._last = (text, row)
+        return row
+
+    def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         doc = _WHITE_SPACES.sub(" ", text.lower())
         low, high = self.ngram_range
         counts: Counter[int] = Counter()
@@ -106,6 +126,13 @@ class LinearModel:
             return {}
         return self.leaf_head.scores(*self.features(text))
 
+    def city_proba(self, text: str) -> dict[str, float]:
+        """City-head probabilities per 部件/事件 code and ``NOT_CITY`` (empty without a city head)."""
+        if self.city_head is None:
+            return {}
+        logits = self.city_head.scores(*self.features(text))
+        return dict(zip(logits, _softmax(np.array(list(logits.values()))).tolist()))
+
     def contributions(self, text: str, class_index: int, top: int = 3) -> list[str]:
         """The n-grams that pushed ``text`` most towards ``class_index`` (a reason when no cue word matched)."""
         indices, values = self.features(text)
@@ -120,6 +147,8 @@ class LinearModel:
         """``model.npz`` (arrays) + ``meta.json`` (+ a copy of the domain cue file the fusion used)."""
         folder.mkdir(parents=True, exist_ok=True)
         leaf_arrays = self.leaf_head.arrays() if self.leaf_head is not None else {}
+        if self.city_head is not None:
+            leaf_arrays.update(self.city_head.arrays(CITY_PREFIX))
         np.savez_compressed(
             folder / MODEL_FILE,
             terms=self.terms,
@@ -135,6 +164,8 @@ class LinearModel:
             "fusion_weight": self.fusion_weight,
             "cue_weight": self.cue_weight,
             "temperature": self.temperature,
+            "city_threshold": self.city_threshold,
+            "city_veto": self.city_veto,
         }
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         if cues_path is not None:
@@ -155,6 +186,9 @@ class LinearModel:
                 cue_weight=float(meta.get("cue_weight", 0.0)),
                 temperature=float(meta.get("temperature", 1.0)),
                 leaf_head=LeafHead.from_arrays(arrays) if "leaf_codes" in arrays else None,
+                city_head=LeafHead.from_arrays(arrays, CITY_PREFIX) if f"{CITY_PREFIX}_codes" in arrays else None,
+                city_threshold=float(meta.get("city_threshold", 0.5)),
+                city_veto=float(meta.get("city_veto", 1.0)),
             )
 
     @classmethod
@@ -179,7 +213,8 @@ class LinearModel:
 
 @dataclass
 class LeafHead:
-    """A second linear classifier over the service (``FW``) leaves on the same TF-IDF features, kept sparse.
+    """A further linear classifier on the same TF-IDF features, kept sparse: the leaf head over the service (``FW``)
+    leaves, or the city head over the 部件/事件 codes and ``NOT_CITY``.
 
     Trained on the leaf-labelled messages this project wrote (``data/authored``) and the synthetic sentences; only
     the ``keep`` largest weights per leaf are stored (a dense leaves × features matrix would be ~120 MB). Stored
@@ -202,14 +237,14 @@ class LeafHead:
                 np.add.at(logits, self.rows[positions], self.values[positions] * np.repeat(values, lengths))
         return dict(zip(self.codes, logits.tolist()))
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"leaf_codes": np.asarray(self.codes), "leaf_indptr": self.indptr, "leaf_rows": self.rows,
-                "leaf_values": self.values, "leaf_intercept": self.intercept}
+    def arrays(self, prefix: str = "leaf") -> dict[str, np.ndarray]:
+        return {f"{prefix}_codes": np.asarray(self.codes), f"{prefix}_indptr": self.indptr,
+                f"{prefix}_rows": self.rows, f"{prefix}_values": self.values, f"{prefix}_intercept": self.intercept}
 
     @classmethod
-    def from_arrays(cls, arrays: Any) -> LeafHead:
-        return cls([str(c) for c in arrays["leaf_codes"]], arrays["leaf_indptr"], arrays["leaf_rows"],
-                   arrays["leaf_values"], arrays["leaf_intercept"])
+    def from_arrays(cls, arrays: Any, prefix: str = "leaf") -> LeafHead:
+        return cls([str(c) for c in arrays[f"{prefix}_codes"]], arrays[f"{prefix}_indptr"], arrays[f"{prefix}_rows"],
+                   arrays[f"{prefix}_values"], arrays[f"{prefix}_intercept"])
 
     @classmethod
     def from_dense(cls, codes: list[str], coef: np.ndarray, intercept: np.ndarray, keep: int) -> LeafHead:
@@ -225,6 +260,22 @@ class LeafHead:
         np.add.at(indptr, cols + 1, 1)
         return cls(list(codes), np.cumsum(indptr).astype(np.int32), rows.astype(np.int16),
                    coef[rows, cols].astype(np.float32), np.asarray(intercept, dtype=np.float32))
+
+
+def city_code(taxonomy: Taxonomy, city: dict[str, float], domain: str, threshold: float, veto: float = 1.0,
+              cue_code: str | None = None) -> str | None:
+    """The 部件/事件 code of a message, or None (not a city case). ``city``: ``LinearModel.city_proba``.
+
+    The city head's most probable code inside ``domain`` when that probability reaches ``threshold``; else the
+    code its cue words name (``cue_code``) unless the head gives ``NOT_CITY`` at least ``veto``. Both matter: on
+    long written messages the head is the better judge, on short spoken ones its probabilities spread thin over 114
+    classes while the cue words are exact."""
+    ranked = [(p, code) for code, p in city.items() if code in taxonomy and taxonomy[code].domain == domain]
+    if ranked and max(ranked)[0] >= threshold:
+        return max(ranked)[1]
+    if cue_code is not None and city.get(NOT_CITY, 0.0) < veto:
+        return cue_code
+    return None
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -254,11 +305,21 @@ class LinearClassifier:
             cue_scores = self.keyword.domain_scores(leaf_scores)
         return self.model.scores(text, votes, cue_scores)
 
-    def leaf(self, cue_scores: dict[str, float], domain: str, head: dict[str, float]) -> Leaf:
-        """The leaf inside ``domain``: a 部件/事件 leaf named by its cue words comes first (city-management cases
-        route by the standard's codes); otherwise the leaf head's best service leaf; without a head, cue words."""
+    def leaf(self, cue_scores: dict[str, float], domain: str, head: dict[str, float],
+             city: dict[str, float] | None = None) -> Leaf:
+        """The leaf inside ``domain``. A city-management case routes by the standard's 部件/事件 code: decided by
+        ``city_code`` (the city head, and the 部件/事件 leaf the cue words name); without a city head, that cue-word
+        leaf. Otherwise the leaf head's best service leaf; without a head, cue words."""
         cue_leaf = leaf_in_domain(self.taxonomy, cue_scores, domain)
-        if cue_leaf.kind != "服务" and cue_leaf.code in cue_scores:
+        cue_code = cue_leaf.code if cue_leaf.kind != "服务" and cue_leaf.code in cue_scores else None
+        if city:
+            code = city_code(self.taxonomy, city, domain, self.model.city_threshold, self.model.city_veto, cue_code)
+            if code is not None:
+                return self.taxonomy[code]
+            # not a city case: the cue words may only name a service leaf
+            cue_leaf = leaf_in_domain(self.taxonomy, {c: s for c, s in cue_scores.items()
+                                                      if self.taxonomy[c].kind == "服务"}, domain)
+        elif cue_code is not None:
             return cue_leaf
         in_domain = [(score, code) for code, score in head.items() if code in self.taxonomy
                      and self.taxonomy[code].domain == domain]
@@ -270,10 +331,11 @@ class LinearClassifier:
         scores, cue_reasons = self.keyword.scores(text)
         proba = self.domain_proba(text, scores)
         head = self.model.leaf_scores(text)
+        city = self.model.city_proba(text)
         guesses = []
         for index in np.argsort(-proba)[:top_k]:
             domain = self.model.domains[index]
-            leaf = self.leaf(scores, domain, head)
+            leaf = self.leaf(scores, domain, head, city)
             reasons = cue_reasons.get(leaf.code, [])[:5] or self.cues.matched(text, domain)
             reasons = reasons or self.model.contributions(text, int(index))
             guesses.append(guess_from_leaf(leaf, float(proba[index]), reasons))

@@ -15,11 +15,13 @@ DESCRIPTIONS = {
         "1–3-gram TF-IDF + a class-balanced linear domain head (`config.learner`: `svm` = linear SVM, the default, "
         "chosen by 5-fold CV over every hand label in `bench/category_cv.py`; `logreg` = multinomial logistic "
         "regression), fused with domain cue-word votes (`domain_cues.yaml`), softmax over the margins, "
-        "temperature-calibrated. The leaf inside that domain: a 部件/事件 leaf named by "
-        "its cue words, else the best service leaf of the leaf head (a second logistic regression over the 517 "
+        "temperature-calibrated. The leaf inside that domain: the 部件/事件 code of the city head (a logistic "
+        "regression over the GB/T 30428.2 codes + NONE, trained on real messages labelled with a code or NONE): its "
+        "best code in the domain when that reaches `city_threshold`, else the 部件/事件 leaf the cue words name "
+        "unless the head gives NONE at least `city_veto`; without a city head, the cue-word leaf), else the best service leaf of the leaf head (a second logistic regression over the 517 "
         "service leaves on the same features, pruned to its largest weights; figures: `bench/category_leaf.py`). "
         "Inference is numpy only. "
-        "Files: `model.npz` (n-gram terms, idf, coefficients, sparse leaf head), `meta.json` (config, data counts, calibration, "
+        "Files: `model.npz` (n-gram terms, idf, coefficients, sparse leaf and city heads), `meta.json` (config, data counts, calibration, "
         "dev figures), `domain_cues.yaml` (the cue list the fusion uses)."
     ),
     "transformer": (
@@ -41,6 +43,9 @@ SOURCES = {
                  "sentences and agents' corrections",
     "leaf-head-real": "of those, real messages this project labelled down to the 三级 leaf "
                       "(`nlu/category/data/train_tipdm_leaf_labels.csv`)",
+    "city-head": "examples the city head learned from: real messages labelled with a 部件/事件 code or NONE and the "
+                 "synthetic 部件/事件 sentences",
+    "city-head-real": "of those, real messages (`nlu/category/data/train_tipdm_city_labels.csv`)",
 }
 
 
@@ -75,6 +80,16 @@ def render_card(meta: dict[str, Any], name: str) -> str:
             f"{meta.get('fusion_weight')}, leaf-cue weight {meta.get('cue_weight')} (held-out 7-domain macro-F1 "
             f"{calibration.get('macro_f1_7_chosen')}, without fusion {calibration.get('macro_f1_7_without_fusion')}), "
             f"temperature {meta.get('temperature', 1.0):.3f} (log-loss {calibration.get('log_loss_at_temperature')})."
+        )
+    city = meta.get("city_head") or {}
+    if city.get("n"):
+        cue_only = city.get("cue_words_only", {})
+        lines.append(
+            f"- **City decision**: threshold {city['threshold']}, veto {city['veto']}, chosen on {city['folds']}-fold "
+            f"held-out predictions for {city['n']} real city-labelled training messages and {city['n_synthetic']} "
+            f"held-out synthetic sentences: label accuracy (部件/事件 code or NONE) {city['accuracy_real']} / "
+            f"{city['accuracy_synthetic']}; cue words alone {cue_only.get('real')} / {cue_only.get('synthetic')}. "
+            "Dev figures: `bench/category_leaf.py --city`."
         )
     dev = meta.get("dev") or {}
     lines.append(f"- **Figures** (`hotline eval category`, written {meta.get('evaluated_on', meta.get('trained_on'))}):")

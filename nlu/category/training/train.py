@@ -29,12 +29,20 @@ from typing import Any
 import numpy as np
 
 from nlu.category.backends.keyword import KeywordClassifier
-from nlu.category.backends.linear import META_FILE, LeafHead, LinearClassifier, LinearModel
+from nlu.category.backends.linear import (
+    META_FILE,
+    NOT_CITY,
+    LeafHead,
+    LinearClassifier,
+    LinearModel,
+    city_code,
+)
 from nlu.category.domain_cues import DOMAIN_CUES_PATH, DomainCues, cached_domain_cues
+from nlu.category.guess import leaf_in_domain
 from nlu.category.text import prepare
 from nlu.category.training.authored import authored_examples
 from nlu.category.training.corpus import message_text, read_messages, tipdm_available
-from nlu.category.training.leaf_labels import real_leaf_examples
+from nlu.category.training.leaf_labels import CITY_SOURCE, real_city_examples, real_leaf_examples
 from nlu.category.training.synth import AsrNoise, Example, synth_examples
 from nlu.category.training.weak import WeakLabeller
 from nlu.taxonomy import Taxonomy
@@ -69,6 +77,8 @@ class TrainConfig:
     leaf_c: float = 16.0
     leaf_keep: int = 500
     """Leaf head: regularisation and weights kept per leaf (3-fold CV on the authored messages, bench/category_leaf.py)."""
+    city_c: float = 16.0
+    """City head (部件/事件 code or none) regularisation; its threshold and veto are chosen by ``choose_city_decision``."""
 
 
 @dataclass
@@ -146,9 +156,11 @@ DOMAIN_LEARNERS: dict[str, Callable[[TrainConfig], Any]] = {"svm": _linear_svm, 
 the margins and the fitted temperature calibrates it (an SVM's margins are not probabilities until then)."""
 
 
-def fit(examples: Sequence[Example], config: TrainConfig, leaf_training: Sequence[Example] = ()) -> LinearModel:
+def fit(examples: Sequence[Example], config: TrainConfig, leaf_training: Sequence[Example] = (),
+        city_training: Sequence[Example] = ()) -> LinearModel:
     """Fit TF-IDF + a linear domain head (``config.learner``) with scikit-learn and export the numpy model; with
-    ``leaf_training`` also the sparse leaf head over their leaf codes, on the same features."""
+    ``leaf_training`` also the sparse leaf head over their leaf codes, with ``city_training`` the city head, both on
+    the same features."""
     if config.learner not in DOMAIN_LEARNERS:
         raise ValueError(f"unknown learner {config.learner!r}; choose one of {sorted(DOMAIN_LEARNERS)}")
     vectorizer = make_vectorizer(config)
@@ -158,14 +170,18 @@ def fit(examples: Sequence[Example], config: TrainConfig, leaf_training: Sequenc
     model = LinearModel.from_sklearn(vectorizer, classifier)
     if leaf_training:
         model.leaf_head = fit_leaf_head(vectorizer, leaf_training, config)
+    if city_training:
+        model.city_head = fit_leaf_head(vectorizer, city_training, config, c=config.city_c)
     return model
 
 
-def fit_leaf_head(vectorizer: Any, examples: Sequence[Example], config: TrainConfig) -> LeafHead:
-    """Logistic regression over leaf codes on an already fitted vectorizer's features, pruned to a ``LeafHead``."""
+def fit_leaf_head(vectorizer: Any, examples: Sequence[Example], config: TrainConfig,
+                  c: float | None = None) -> LeafHead:
+    """Logistic regression over the examples' codes on an already fitted vectorizer's features, pruned to a
+    ``LeafHead`` (``c``: regularisation, default ``config.leaf_c``)."""
     from sklearn.linear_model import LogisticRegression
 
-    head = LogisticRegression(C=config.leaf_c, max_iter=200, tol=1e-3)
+    head = LogisticRegression(C=c or config.leaf_c, max_iter=200, tol=1e-3)
     head.fit(vectorizer.transform([e.text for e in examples]), [e.code for e in examples])
     return LeafHead.from_dense([str(c) for c in head.classes_], head.coef_, head.intercept_, config.leaf_keep)
 
@@ -176,6 +192,74 @@ def leaf_examples(taxonomy: Taxonomy, synth: Sequence[Example], corrections: Seq
     agents' corrections) and the synthetic sentences of service leaves."""
     rows = authored_examples(taxonomy) + list(real) + [e for e in synth if e.source == "synth"] + list(corrections)
     return [e for e in rows if taxonomy[e.code].kind == "服务"]
+
+
+def city_examples(taxonomy: Taxonomy, synth: Sequence[Example], real: Sequence[Example]) -> list[Example]:
+    """What the city head learns from: the city-labelled real messages (a 部件/事件 code or ``NOT_CITY``) and the
+    synthetic sentences of the 部件/事件 leaves. Without real labels there is nothing to tell a case from a
+    non-case, so no head (the cue-word rule decides)."""
+    if not real:
+        return []
+    return list(real) + [e for e in synth if e.source == "synth" and taxonomy[e.code].kind != "服务"]
+
+
+CITY_THRESHOLDS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+"""Tried for ``LinearModel.city_threshold`` (1.0: the head never names a code by itself)."""
+CITY_VETOES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+"""Tried for ``LinearModel.city_veto`` (1.0: the head never vetoes a cue-word code)."""
+CITY_SYNTH_SEED = 202
+"""Seed of the held-out synthetic sentences the city decision is also chosen on (training uses 13, dev 101)."""
+
+
+def choose_city_decision(taxonomy: Taxonomy, training: Sequence[Example], config: TrainConfig,
+                         folds: int = 3) -> tuple[float, float, dict[str, Any]]:
+    """The city head's threshold and veto (see ``city_code``), by the mean of two held-out label accuracies
+    (部件/事件 code or none): k-fold over the real city-labelled messages (written, long), and held-out synthetic
+    sentences (spoken, short; predicted by every fold's model). Ties → the higher threshold and veto. Returns
+    (threshold, veto, report)."""
+    keyword = KeywordClassifier(taxonomy)
+    real = [e for e in training if e.source == CITY_SOURCE]
+    rest = [e for e in training if e.source != CITY_SOURCE]
+    spoken = synth_examples(taxonomy, per_leaf=2, seed=CITY_SYNTH_SEED)
+    held: dict[str, list[tuple[Example, dict[str, float]]]] = {"real": [], "synthetic": []}
+    order = np.random.default_rng(0).permutation(len(real))
+    for k in range(folds):
+        test = set(order[k::folds].tolist())
+        train = rest + [e for i, e in enumerate(real) if i not in test]
+        vectorizer = make_vectorizer(config).fit([e.text for e in train])
+        head = fit_leaf_head(vectorizer, train, config, c=config.city_c)
+        model = LinearModel.from_sklearn(vectorizer, _NoDomainHead(), city_head=head)
+        held["real"] += [(real[i], model.city_proba(real[i].text)) for i in sorted(test)]
+        held["synthetic"] += [(e, model.city_proba(e.text)) for e in spoken]
+    cue = {id(e): _cue_code(keyword, e) for rows in held.values() for e, _ in rows}
+
+    def accuracy(rows: list[tuple[Example, dict[str, float]]], threshold: float, veto: float) -> float:
+        gold = [NOT_CITY if e.code == NOT_CITY or taxonomy[e.code].kind == "服务" else e.code for e, _ in rows]
+        pred = [city_code(taxonomy, p, e.domain, threshold, veto, cue[id(e)]) or NOT_CITY for e, p in rows]
+        return float(np.mean([g == q for g, q in zip(gold, pred)]))
+
+    grid = {(t, v): {name: accuracy(rows, t, v) for name, rows in held.items()}
+            for t in CITY_THRESHOLDS for v in CITY_VETOES}
+    threshold, veto = max(grid, key=lambda tv: (np.mean(list(grid[tv].values())), tv))
+    report = {"n": len(held["real"]), "folds": folds, "n_synthetic": len(spoken), "threshold": threshold,
+              "veto": veto, **{f"accuracy_{name}": round(a, 4) for name, a in grid[threshold, veto].items()},
+              "cue_words_only": {name: round(a, 4) for name, a in grid[1.0, 1.0].items()}}
+    return threshold, veto, report
+
+
+def _cue_code(keyword: KeywordClassifier, example: Example) -> str | None:
+    """The 部件/事件 leaf the cue words name inside the example's domain, if any."""
+    scores, _ = keyword.scores(example.text)
+    leaf = leaf_in_domain(keyword.taxonomy, scores, example.domain) if example.domain else None
+    return leaf.code if leaf is not None and leaf.kind != "服务" and leaf.code in scores else None
+
+
+class _NoDomainHead:
+    """Stands in for the domain classifier when only the city head's probabilities are needed."""
+
+    coef_ = np.zeros((1, 0), dtype=np.float32)
+    intercept_ = np.zeros(1, dtype=np.float32)
+    classes_ = np.asarray(["-"])
 
 
 def build_examples(taxonomy: Taxonomy, config: TrainConfig, corrections: Sequence[Example] = ()) -> tuple[
@@ -434,11 +518,19 @@ def run_training(taxonomy: Taxonomy, target: Path, corrections: Sequence[Example
     if held:
         fusion, cue_weight, temperature, calibration = choose_fusion_and_temperature(
             held, proba, domains, cues, KeywordClassifier(taxonomy))
+    synth = [e for e in examples if e.source == "synth"]
     real = real_leaf_examples(taxonomy) if config.use_tipdm else []
-    leaves = leaf_examples(taxonomy, [e for e in examples if e.source == "synth"], corrections, real)
+    leaves = leaf_examples(taxonomy, synth, corrections, real)
     stats["leaf-head"], stats["leaf-head-real"] = len(leaves), len(real)
-    model = fit(examples, config, leaves)
+    real_city = real_city_examples(taxonomy, domains=hand_labels(TRAIN_HAND_LABELS)) if config.use_tipdm else []
+    city = city_examples(taxonomy, synth, real_city)
+    stats["city-head"] = len(city)
+    stats["city-head-real"] = sum(e.source == CITY_SOURCE for e in city)
+    city_threshold, city_veto, city_report = (choose_city_decision(taxonomy, city, config) if city
+                                              else (0.5, 1.0, {"n": 0}))
+    model = fit(examples, config, leaves, city)
     model.fusion_weight, model.cue_weight, model.temperature = fusion, cue_weight, temperature
+    model.city_threshold, model.city_veto = city_threshold, city_veto
     classifier = LinearClassifier(taxonomy, model, cues)
     reports = evaluate_backend(backend_predict_domain(classifier), taxonomy)
     meta = {
@@ -449,6 +541,7 @@ def run_training(taxonomy: Taxonomy, target: Path, corrections: Sequence[Example
         "config": asdict(config),
         "training_examples": stats,
         "calibration": calibration,
+        "city_head": city_report,
         "dev": {name: r.as_dict() for name, r in reports.items()},
         "dev_fingerprint": dev_fingerprint(),
         "rebuild": "hotline train category",
