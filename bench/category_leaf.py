@@ -16,8 +16,8 @@ city-management case, and which 部件/事件 code" on the dev messages labelled
 (``data/dev_tipdm_city_labels.csv``, never trained on), and on the synthetic dev sentences (spoken style; a
 部件/事件 leaf's sentence should get its code, a service leaf's none): the cue-word rule, the city head alone and the
 city decision as trained (head + cue words, threshold and veto chosen by ``choose_city_decision``), the domain
-given; then the shipped model end to end on the real messages. Prints label accuracy, precision and recall of "a city case", and the code accuracy on the city
-cases.
+given; then the shipped model end to end on both. Prints label accuracy, precision and recall of "a city case", and
+the code accuracy on the city cases.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hotline.settings import get_settings
 from nlu.category.backend import make_backend
 from nlu.category.components import DEFAULT_MODEL_NAME
 from nlu.category.backends.keyword import KeywordClassifier
-from nlu.category.guess import leaf_in_domain
+from nlu.category.guess import cue_city_code, leaf_in_domain
 from nlu.category.training.authored import authored_examples
 from nlu.category.backends.linear import NOT_CITY, LinearModel, city_code
 from nlu.category.training.corpus import message_text, read_messages
@@ -171,11 +171,7 @@ def city_dev(taxonomy: Taxonomy, config: TrainConfig) -> None:
                           [e.code if taxonomy[e.code].kind != "服务" else NOT_CITY for e in spoken])}
     print(f"city decision chosen: threshold {threshold}, veto {veto} ({report})")
     for name, (rows, row_domains, row_gold) in sets.items():
-        cues = []
-        for text, domain in zip(rows, row_domains):
-            scores, _ = keyword.scores(text)
-            leaf = leaf_in_domain(taxonomy, scores, domain)
-            cues.append(leaf.code if leaf.kind != "服务" and leaf.code in scores else None)
+        cues = [cue_city_code(taxonomy, keyword.scores(text)[0], domain) for text, domain in zip(rows, row_domains)]
         proba = [model.city_proba(text) for text in rows]
         rules = {"cue-word rule": [c or NOT_CITY for c in cues],
                  "city head alone": [city_code(taxonomy, p, d, threshold) or NOT_CITY

@@ -36,6 +36,12 @@ def leaf_in_domain(taxonomy: Taxonomy, cue_scores: Mapping[str, float], domain: 
     return taxonomy[max(in_domain)[1]] if in_domain else taxonomy.default_leaf(domain)
 
 
+def cue_city_code(taxonomy: Taxonomy, cue_scores: Mapping[str, float], domain: str) -> str | None:
+    """The 部件/事件 code the cue words name inside ``domain`` (its best cue-word leaf, when that is one), else None."""
+    leaf = leaf_in_domain(taxonomy, cue_scores, domain)
+    return leaf.code if leaf.kind != "服务" and leaf.code in cue_scores else None
+
+
 def apply_guesses(
     case: Case,
     guesses: Sequence[CategoryGuess],

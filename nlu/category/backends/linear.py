@@ -28,7 +28,7 @@ from hotline.case import CategoryGuess
 from hotline.registry import category_backends
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.domain_cues import DomainCues, cached_domain_cues
-from nlu.category.guess import guess_from_leaf, leaf_in_domain
+from nlu.category.guess import cue_city_code, guess_from_leaf, leaf_in_domain
 from nlu.taxonomy import Leaf, Taxonomy
 
 MODEL_FILE = "model.npz"
@@ -67,7 +67,7 @@ class LinearModel:
     city_veto: float = 1.0
     """City-head probability of ``NOT_CITY`` from which a 部件/事件 code named by cue words is not used."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
-    _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+    _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
     """The last text's features: one prediction reads them for the domain, leaf and city heads."""
 
     def __post_init__(self) -> None:
@@ -271,8 +271,9 @@ def city_code(taxonomy: Taxonomy, city: dict[str, float], domain: str, threshold
     long written messages the head is the better judge, on short spoken ones its probabilities spread thin over 114
     classes while the cue words are exact."""
     ranked = [(p, code) for code, p in city.items() if code in taxonomy and taxonomy[code].domain == domain]
-    if ranked and max(ranked)[0] >= threshold:
-        return max(ranked)[1]
+    best_p, best = max(ranked) if ranked else (0.0, None)
+    if best is not None and best_p >= threshold:
+        return best
     if cue_code is not None and city.get(NOT_CITY, 0.0) < veto:
         return cue_code
     return None
@@ -311,7 +312,7 @@ class LinearClassifier:
         ``city_code`` (the city head, and the 部件/事件 leaf the cue words name); without a city head, that cue-word
         leaf. Otherwise the leaf head's best service leaf; without a head, cue words."""
         cue_leaf = leaf_in_domain(self.taxonomy, cue_scores, domain)
-        cue_code = cue_leaf.code if cue_leaf.kind != "服务" and cue_leaf.code in cue_scores else None
+        cue_code = cue_city_code(self.taxonomy, cue_scores, domain)
         if city:
             code = city_code(self.taxonomy, city, domain, self.model.city_threshold, self.model.city_veto, cue_code)
             if code is not None:

@@ -38,7 +38,7 @@ from nlu.category.backends.linear import (
     city_code,
 )
 from nlu.category.domain_cues import DOMAIN_CUES_PATH, DomainCues, cached_domain_cues
-from nlu.category.guess import leaf_in_domain
+from nlu.category.guess import cue_city_code
 from nlu.category.text import prepare
 from nlu.category.training.authored import authored_examples
 from nlu.category.training.corpus import message_text, read_messages, tipdm_available
@@ -231,7 +231,8 @@ def choose_city_decision(taxonomy: Taxonomy, training: Sequence[Example], config
         model = LinearModel.from_sklearn(vectorizer, _NoDomainHead(), city_head=head)
         held["real"] += [(real[i], model.city_proba(real[i].text)) for i in sorted(test)]
         held["synthetic"] += [(e, model.city_proba(e.text)) for e in spoken]
-    cue = {id(e): _cue_code(keyword, e) for rows in held.values() for e, _ in rows}
+    cue = {id(e): cue_city_code(taxonomy, keyword.scores(e.text)[0], e.domain) if e.domain else None
+           for rows in held.values() for e, _ in rows}
 
     def accuracy(rows: list[tuple[Example, dict[str, float]]], threshold: float, veto: float) -> float:
         gold = [NOT_CITY if e.code == NOT_CITY or taxonomy[e.code].kind == "服务" else e.code for e, _ in rows]
@@ -245,13 +246,6 @@ def choose_city_decision(taxonomy: Taxonomy, training: Sequence[Example], config
               "veto": veto, **{f"accuracy_{name}": round(a, 4) for name, a in grid[threshold, veto].items()},
               "cue_words_only": {name: round(a, 4) for name, a in grid[1.0, 1.0].items()}}
     return threshold, veto, report
-
-
-def _cue_code(keyword: KeywordClassifier, example: Example) -> str | None:
-    """The 部件/事件 leaf the cue words name inside the example's domain, if any."""
-    scores, _ = keyword.scores(example.text)
-    leaf = leaf_in_domain(keyword.taxonomy, scores, example.domain) if example.domain else None
-    return leaf.code if leaf is not None and leaf.kind != "服务" and leaf.code in scores else None
 
 
 class _NoDomainHead:
