@@ -1,6 +1,7 @@
 """Domain accuracy of the linear backend's learners, k-fold cross-validated over every hand-labelled real message.
 
-Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg]`` (needs ../shared). The dev split
+Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200]`` (needs
+../shared). The dev split
 (401 messages) is too small to tell two learners apart: one message of a small class moves its macro-F1 by about a
 point. This pools the training and dev hand labels (7,141 messages, 5,987 of them in the 7 scored domains) and, for
 each fold, fits the domain head exactly as ``hotline train category`` does (``fit``: synthetic sentences always in
@@ -9,6 +10,12 @@ temperature are left out (the temperature does not change the top domain; the fu
 
 Prints, per learner, the 7-domain macro-F1 (as is, and re-weighted to the reserved set's class sizes) and accuracy;
 for two learners also a paired bootstrap of the macro-F1 difference over the same held-out predictions.
+
+``--batches N``: batch class-mix adaptation (``nlu.category.mix``), measured on N batches drawn from the held-out
+predictions of the first learner with the reserved set's class sizes (455 messages, 7 domains: a batch whose mix
+is far from the hand labels', where 城乡建设 is over half). The held-out probabilities get a temperature fitted on
+themselves and the calibration mix of the whole pool, as ``hotline train category`` does; each batch is then
+classified per message, adapted at several strengths, and with its true mix given (a ceiling, for reference).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import time
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
+from category_mix import reserved_batch  # bench/ is on the path when run as a script
+from nlu.category.mix import STRENGTH, adjust, estimate_mix
 from nlu.category.training.corpus import tipdm_available
 from nlu.category.training.synth import Example
 from nlu.category.training.train import (
@@ -42,9 +51,43 @@ def macro_f1(gold: np.ndarray, pred: np.ndarray, reserved_prior: bool = False) -
     return float(f1_score(gold, pred, labels=SEVEN, average="macro", zero_division=0, sample_weight=weights))
 
 
+def batch_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], draws: int) -> None:
+    """Per message vs adapted to each batch's mix, on ``draws`` batches with the reserved class sizes."""
+    truth = np.array([domains.index(g) for g in gold])
+    log_raw = np.log(raw + 1e-12)
+
+    def nll(t: float) -> float:
+        z = log_raw / t
+        z = z - z.max(1, keepdims=True)
+        return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(1))).mean())
+
+    temperature = min(np.exp(np.linspace(np.log(0.02), np.log(20), 90)), key=nll)
+    z = np.exp(log_raw / temperature - (log_raw / temperature).max(1, keepdims=True))
+    proba = z / z.sum(1, keepdims=True)
+    prior = np.bincount(truth, minlength=len(domains)) + 1.0
+    prior /= prior.sum()
+    names = np.array(domains, dtype=object)
+    rng = np.random.default_rng(7)
+    total = sum(RESERVED_PRIOR.values())
+    known = np.array([RESERVED_PRIOR.get(d, 0) / total + 1e-6 for d in domains])
+    ways = {"per message": lambda p: p, **{f"adapted, strength {s:g}": (lambda p, s=s: adjust(
+        p, prior, estimate_mix(p, prior, strength=s))) for s in (0.0, STRENGTH, 200.0)},
+            "true mix given (ceiling)": lambda p: adjust(p, prior, known)}
+    scores: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(draws):
+        rows = reserved_batch(gold, rng)
+        for name, way in ways.items():
+            scores[name].append(macro_f1(gold[rows], names[way(proba[rows]).argmax(1)]))
+    print(f"batch class-mix adaptation: {draws} batches of {total} held-out messages at the reserved class sizes "
+          f"(temperature {temperature:.3f}); 7-domain macro-F1, mean ± sd:")
+    for name, values in scores.items():
+        print(f"  {name:28s} {np.mean(values):.4f} ± {np.std(values):.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--batches", type=int, default=0, help="measure batch class-mix adaptation on N batches")
     parser.add_argument("--learners", nargs="+", default=["svm", "logreg"], choices=sorted(DOMAIN_LEARNERS))
     args = parser.parse_args()
     if not tipdm_available():
@@ -58,21 +101,27 @@ def main() -> None:
     gold = np.array([e.domain for e in hand])
     order = np.random.default_rng(0).permutation(len(hand))
     predictions: dict[str, np.ndarray] = {}
+    held_proba: dict[str, np.ndarray] = {}
     for learner in args.learners:
         config = TrainConfig(learner=learner)
         started = time.perf_counter()
         pred = np.empty(len(hand), dtype=object)
+        proba = np.zeros((len(hand), len(taxonomy.domains)))
         for k in range(args.folds):
             test = set(order[k :: args.folds].tolist())
             model = fit(fixed + [e for i, e in enumerate(hand) if i not in test], config)
+            columns = [taxonomy.domains.index(d) for d in model.domains]
             for i in sorted(test):
-                pred[i] = model.domains[int(np.argmax(model.model_proba(hand[i].text)))]
-        predictions[learner] = pred
+                proba[i, columns] = model.model_proba(hand[i].text)
+                pred[i] = model.domains[int(np.argmax(proba[i, columns]))]
+        predictions[learner], held_proba[learner] = pred, proba
         seven = np.isin(gold, SEVEN)
         print(f"{learner:7s} C={LEARNER_C[learner]:<4} {args.folds}-fold over {len(hand)} hand labels ({seven.sum()} in the 7 "
               f"domains): macro-F1 {macro_f1(gold[seven], pred[seven]):.4f}, at the reserved prior "
               f"{macro_f1(gold[seven], pred[seven], True):.4f}, accuracy {accuracy_score(gold[seven], pred[seven]):.4f}"
               f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    if args.batches:
+        batch_adaptation(held_proba[args.learners[0]], gold, taxonomy.domains, args.batches)
     if len(args.learners) == 2:
         first, second = args.learners
         seven = np.isin(gold, SEVEN)

@@ -42,27 +42,31 @@ def _backend(name: str, model_dir: Path | None):
     return make_backend(name, taxonomy, model_dir=folder)
 
 
-def predict_records(backend: Any, records: list[Any], max_chars: int = 2000) -> list[dict[str, Any]]:
-    """The output rows of ``hotline predict category`` for input rows ``{"id","title","text","time"}``.
+def predict_records(backend: Any, records: list[Any], max_chars: int = 2000,
+                    adapt: bool = True) -> tuple[list[dict[str, Any]], bool]:
+    """The output rows of ``hotline predict category`` for input rows ``{"id","title","text","time"}``, and whether
+    they were adapted to the batch's class mix (``nlu.category.mix``; only with ``adapt``, a backend that can, and
+    at least ``MIN_BATCH`` usable rows).
 
     A row that is not an object, or whose text has no Chinese, gets ``domain``/``category`` null and confidence 0.
     """
+    from nlu.category.mix import predict_batch
     from nlu.category.text import prepare
 
+    records = [r if isinstance(r, dict) else {"id": None, "text": str(r)} for r in records]
+    prepared = [prepare(str(r.get("text") or ""), str(r.get("title") or ""), max_chars=max_chars) for r in records]
+    guesses, mix = predict_batch(backend, [p.text if p.usable else "" for p in prepared], top_k=1, adapt=adapt)
     out = []
-    for record in records:
-        record = record if isinstance(record, dict) else {"id": None, "text": str(record)}
-        prepared = prepare(str(record.get("text") or ""), str(record.get("title") or ""), max_chars=max_chars)
-        guesses = backend.predict(prepared.text, top_k=1) if prepared.usable else []
+    for record, text, found in zip(records, prepared, guesses):
         row: dict[str, Any] = {"id": record.get("id"), "domain": None, "category": None, "confidence": 0.0}
-        if guesses:
-            g = guesses[0]
+        if found:
+            g = found[0]
             row.update(domain=g.domain, category={"code": g.code, "name": g.name, "path": g.path},
                        confidence=g.confidence)
-        if prepared.truncated:
+        if text.truncated:
             row["truncated"] = True
         out.append(row)
-    return out
+    return out, mix is not None
 
 
 def predict_category(
@@ -70,15 +74,16 @@ def predict_category(
     outfile: Path = typer.Argument(..., help="Where to write the JSON list of {id, domain, category, confidence}."),
     backend: str = typer.Option("linear", help="linear | keyword | transformer"),
     model_dir: Path | None = typer.Option(None, help="Model folder (default models/category-<backend>)."),
+    adapt: bool = typer.Option(True, help="Adapt to the file's own mix of domains (EM; ≥ 30 usable messages)."),
 ) -> None:
     """Classify every message of IN.json into OUT.json."""
     records = json.loads(infile.read_text(encoding="utf-8-sig", errors="replace"))
     if not isinstance(records, list):
         typer.echo("输入必须是 JSON 列表", err=True)
         raise typer.Exit(2)
-    rows = predict_records(_backend(backend, model_dir), records)
+    rows, adapted = predict_records(_backend(backend, model_dir), records, adapt=adapt)
     outfile.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    typer.echo(f"{len(rows)} 条 → {outfile}")
+    typer.echo(f"{len(rows)} 条 → {outfile}" + ("（已按本批留言的类别构成校正）" if adapted else ""))
 
 
 def eval_category(
@@ -94,9 +99,11 @@ def eval_category(
         dev_fingerprint,
         evaluate_backend,
     )
+    from nlu.category.mix import can_adapt
 
     chosen = _backend(backend, model_dir)
-    reports = evaluate_backend(backend_predict_domain(chosen), chosen.taxonomy)
+    batch = backend_predict_domain(chosen, adapt=True) if can_adapt(chosen) else None
+    reports = evaluate_backend(backend_predict_domain(chosen), chosen.taxonomy, batch)
     for r in reports.values():
         sizes = ", ".join(f"{k} {v}" for k, v in r.per_class_n.items()) if r.name.endswith("-7") else ""
         typer.echo(f"{r.name}: n={r.n} accuracy={r.accuracy:.4f} macro_f1={r.macro_f1:.4f}"

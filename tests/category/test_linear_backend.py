@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from hotline.case import Case
@@ -93,7 +94,7 @@ def test_category_model_component(trained, context):
 def test_predict_records_bad_input(trained, taxonomy, backend_name):
     folder, _, _ = trained
     backend = make_backend(backend_name, taxonomy, model_dir=folder)
-    rows = predict_records(backend, [
+    rows, adapted = predict_records(backend, [
         {"id": "a", "title": "", "text": "", "time": ""},
         {"id": "b", "title": "!!!", "text": "😀😀", "time": ""},
         {"id": "c", "title": "", "text": "street light broken", "time": ""},
@@ -101,7 +102,38 @@ def test_predict_records_bad_input(trained, taxonomy, backend_name):
         "not an object",
     ])
     assert [r["id"] for r in rows] == ["a", "b", "c", "d", None]
+    assert adapted is False  # one usable row: far too few to estimate a batch's mix
     for row in rows[:3] + rows[4:]:
         assert row["domain"] is None and row["category"] is None and row["confidence"] == 0.0
     assert rows[3]["domain"] == "城乡建设" and rows[3]["truncated"] is True
     assert set(rows[3]["category"]) == {"code", "name", "path"}
+
+
+def test_predict_command_adapts_to_the_file_mix(trained, taxonomy, tmp_path):
+    """``hotline predict category`` on a file that is nearly all one domain: the model (calibrated on the synthetic
+    sentences' mix, which it saves) estimates the file's mix and gets more of them right than ``--no-adapt``,
+    which classifies each message alone (measured: 0.92 against 0.75)."""
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+    from nlu.category.training.synth import synth_examples
+
+    folder, _, _ = trained
+    backend = make_backend("linear", taxonomy, model_dir=folder)
+    assert backend.domain_prior is not None and abs(backend.domain_prior.sum() - 1) < 1e-9
+    saved = json.loads((folder / "meta.json").read_text("utf-8"))
+    assert list(saved["domain_prior"]) == saved["domains"]
+    education = [e for e in synth_examples(taxonomy, per_leaf=6, seed=7) if e.domain == "教育文体"][:60]
+    rows_in = [{"id": str(i), "title": "", "text": e.text, "time": ""} for i, e in enumerate(education)]
+    (tmp_path / "in.json").write_text(json.dumps(rows_in, ensure_ascii=False), encoding="utf-8")
+    accuracy = {}
+    for flag in ("--adapt", "--no-adapt"):
+        out = tmp_path / f"out{flag}.json"
+        result = CliRunner().invoke(app, ["predict", "category", str(tmp_path / "in.json"), str(out),
+                                          "--model-dir", str(folder), flag])
+        assert result.exit_code == 0, result.output
+        assert ("已按本批留言的类别构成校正" in result.output) == (flag == "--adapt")
+        rows = json.loads(out.read_text(encoding="utf-8"))
+        assert [r["id"] for r in rows] == [r["id"] for r in rows_in]
+        accuracy[flag] = np.mean([r["domain"] == "教育文体" for r in rows])
+    assert accuracy["--adapt"] > accuracy["--no-adapt"] + 0.05 and accuracy["--adapt"] > 0.85, accuracy

@@ -85,12 +85,12 @@ def test_predicts_through_the_registry_and_component(trained, taxonomy, context)
 def test_bad_input(trained, taxonomy):
     target, _, _ = trained
     backend = make_backend("transformer", taxonomy, model_dir=target)
-    rows = predict_records(backend, [
+    rows, adapted = predict_records(backend, [
         {"id": "a", "title": "", "text": "", "time": ""},
         {"id": "b", "title": "", "text": "😀😀 hello", "time": ""},
         {"id": "c", "title": "路灯", "text": "路灯不亮\x00\x07" + "很" * 10_000, "time": ""},
     ])
-    assert rows[0]["domain"] is None and rows[1]["domain"] is None
+    assert rows[0]["domain"] is None and rows[1]["domain"] is None and adapted is False  # no domain_prior
     assert rows[2]["domain"] in taxonomy.domains and rows[2]["truncated"] is True
 
 

@@ -29,6 +29,7 @@ from hotline.registry import category_backends
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.domain_cues import DomainCues, cached_domain_cues
 from nlu.category.guess import cue_city_code, guess_from_leaf, leaf_in_domain
+from nlu.category.mix import adjust
 from nlu.taxonomy import Leaf, Taxonomy
 
 MODEL_FILE = "model.npz"
@@ -66,6 +67,9 @@ class LinearModel:
     """Least city-head probability of a 部件/事件 code for it to replace the service leaf."""
     city_veto: float = 1.0
     """City-head probability of ``NOT_CITY`` from which a 部件/事件 code named by cue words is not used."""
+    domain_prior: np.ndarray | None = None
+    """Class mix of the messages the temperature was fitted on (``scores`` are probabilities under this mix);
+    ``nlu.category.mix`` re-weights them to a batch's own mix. None: the model cannot adapt."""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
     _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
     """The last text's features: one prediction reads them for the domain, leaf and city heads."""
@@ -166,6 +170,8 @@ class LinearModel:
             "temperature": self.temperature,
             "city_threshold": self.city_threshold,
             "city_veto": self.city_veto,
+            "domain_prior": (None if self.domain_prior is None
+                             else {d: round(float(p), 6) for d, p in zip(self.domains, self.domain_prior)}),
         }
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         if cues_path is not None:
@@ -189,6 +195,7 @@ class LinearModel:
                 city_head=LeafHead.from_arrays(arrays, CITY_PREFIX) if f"{CITY_PREFIX}_codes" in arrays else None,
                 city_threshold=float(meta.get("city_threshold", 0.5)),
                 city_veto=float(meta.get("city_veto", 1.0)),
+                domain_prior=_prior(meta),
             )
 
     @classmethod
@@ -279,6 +286,15 @@ def city_code(taxonomy: Taxonomy, city: dict[str, float], domain: str, threshold
     return None
 
 
+def _prior(meta: dict[str, Any]) -> np.ndarray | None:
+    """``domain_prior`` from meta.json, in the order of ``domains`` (renormalised: it is stored rounded)."""
+    stored = meta.get("domain_prior")
+    if not stored:
+        return None
+    values = np.array([float(stored[d]) for d in meta["domains"]])
+    return values / values.sum()
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max())
     return shifted / shifted.sum()
@@ -326,11 +342,25 @@ class LinearClassifier:
                      and self.taxonomy[code].domain == domain]
         return self.taxonomy[max(in_domain)[1]] if in_domain else cue_leaf
 
-    def predict(self, text: str, top_k: int = 3) -> list[CategoryGuess]:
+    @property
+    def domains(self) -> list[str]:
+        return self.model.domains
+
+    @property
+    def domain_prior(self) -> np.ndarray | None:
+        return self.model.domain_prior
+
+    def predict(self, text: str, top_k: int = 3, mix: np.ndarray | None = None) -> list[CategoryGuess]:
+        """Top-k guesses; with ``mix`` (a batch's class mix over ``domains``, ``nlu.category.mix``) the domain
+        probabilities are re-weighted from the calibration mix to it."""
         if not text.strip():
             return []
         scores, cue_reasons = self.keyword.scores(text)
         proba = self.domain_proba(text, scores)
+        if mix is not None:
+            if self.model.domain_prior is None:
+                raise ValueError("this model has no domain_prior (retrain it) and cannot adapt to a batch mix")
+            proba = adjust(proba, self.model.domain_prior, mix)
         head = self.model.leaf_scores(text)
         city = self.model.city_proba(text)
         guesses = []

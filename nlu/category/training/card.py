@@ -80,6 +80,8 @@ def render_card(meta: dict[str, Any], name: str) -> str:
             f"{meta.get('fusion_weight')}, leaf-cue weight {meta.get('cue_weight')} (held-out 7-domain macro-F1 "
             f"{calibration.get('macro_f1_7_chosen')}, without fusion {calibration.get('macro_f1_7_without_fusion')}), "
             f"temperature {meta.get('temperature', 1.0):.3f} (log-loss {calibration.get('log_loss_at_temperature')})."
+            + (" The class mix of those messages is kept (`domain_prior`): batch adaptation re-weights from it."
+               if meta.get("domain_prior") else "")
         )
     city = meta.get("city_head") or {}
     if city.get("n"):
@@ -105,7 +107,9 @@ def render_card(meta: dict[str, Any], name: str) -> str:
     lines.append(
         "- **Dev split**: `tipdm-hand-dev` = real messages labelled by this project's engineers: a random sample "
         "plus a sample enriched for 卫生计生/商贸旅游/劳动和社会保障 (see docs/classification.md); `-7` keeps the 7 "
-        "domains of the reserved set; `-7-reserved-prior` re-weights those to the reserved set's class sizes."
+        "domains of the reserved set; `-7-reserved-prior` re-weights those to the reserved set's class sizes; "
+        "`+batch-mix`: the set classified as one batch, adapted to its own mix of domains (`nlu/category/mix.py`, "
+        "what `hotline predict category` does for a file of ≥ 30 messages)."
     )
     lines.append(
         "- **Limits**: labels are this project's (double-annotated, blind adjudication; the two annotations agreed "

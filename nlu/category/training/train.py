@@ -20,6 +20,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -39,6 +40,7 @@ from nlu.category.backends.linear import (
 )
 from nlu.category.domain_cues import DOMAIN_CUES_PATH, DomainCues, cached_domain_cues
 from nlu.category.guess import cue_city_code
+from nlu.category.mix import can_adapt, predict_batch
 from nlu.category.text import prepare
 from nlu.category.training.authored import authored_examples
 from nlu.category.training.corpus import message_text, read_messages, tipdm_available
@@ -368,6 +370,14 @@ def choose_fusion_and_temperature(held: list[Example], proba: np.ndarray, domain
     }
 
 
+def calibration_mix(held: Sequence[Example], domains: Sequence[str]) -> np.ndarray:
+    """Class mix of the calibration pool (add-one smoothed): the temperature makes the model's probabilities
+    calibrated for this mix, so it is the prior ``nlu.category.mix`` re-weights from."""
+    counts = Counter(e.domain for e in held)
+    values = np.array([counts.get(d, 0) + 1.0 for d in domains])
+    return values / values.sum()
+
+
 # --- evaluation ---------------------------------------------------------------------------------------------------
 def coverage_curve(correct: np.ndarray, confidence: np.ndarray) -> list[dict[str, float]]:
     """Accuracy on the cases kept when abstaining below each threshold."""
@@ -430,25 +440,33 @@ def dev_sets(taxonomy: Taxonomy) -> dict[str, tuple[list[str], list[str]]]:
     return sets
 
 
-def evaluate_backend(predict_domain: PredictDomain, taxonomy: Taxonomy) -> dict[str, DevReport]:
-    """Every dev report: synthetic, real (all domains), real 7 domains, real 7 domains at the reserved prior."""
+def evaluate_backend(predict_domain: PredictDomain, taxonomy: Taxonomy,
+                     batch_predict_domain: PredictDomain | None = None) -> dict[str, DevReport]:
+    """Every dev report: synthetic, real (all domains), real 7 domains, real 7 domains at the reserved prior; with
+    ``batch_predict_domain`` (each set classified as one batch, adapted to its class mix) the real ones again,
+    suffixed ``+batch-mix``."""
     reports = {}
+    runs = [("", predict_domain)] + ([("+batch-mix", batch_predict_domain)] if batch_predict_domain else [])
     for name, (texts, gold) in dev_sets(taxonomy).items():
-        reports[name] = evaluate(predict_domain, texts, gold, name)
-        if name == "tipdm-hand-dev":
-            keep = [i for i, g in enumerate(gold) if g in SEVEN]
-            texts7, gold7 = [texts[i] for i in keep], [gold[i] for i in keep]
-            reports[name + "-7"] = evaluate(predict_domain, texts7, gold7, name + "-7", labels=SEVEN)
-            reports[name + "-7-reserved-prior"] = evaluate(
-                predict_domain, texts7, gold7, name + "-7-reserved-prior", labels=SEVEN, prior=RESERVED_PRIOR)
+        for suffix, predict in runs:
+            if suffix and name == "synth-dev":
+                continue
+            reports[name + suffix] = evaluate(predict, texts, gold, name + suffix)
+            if name == "tipdm-hand-dev":
+                keep = [i for i, g in enumerate(gold) if g in SEVEN]
+                texts7, gold7 = [texts[i] for i in keep], [gold[i] for i in keep]
+                reports[f"{name}-7{suffix}"] = evaluate(predict, texts7, gold7, f"{name}-7{suffix}", labels=SEVEN)
+                reports[f"{name}-7-reserved-prior{suffix}"] = evaluate(
+                    predict, texts7, gold7, f"{name}-7-reserved-prior{suffix}", labels=SEVEN, prior=RESERVED_PRIOR)
     return reports
 
 
-def backend_predict_domain(backend: Any) -> PredictDomain:
-    """``predict_domain`` for any ``CategoryBackend`` (top-1 domain and confidence; "无" when it abstains)."""
+def backend_predict_domain(backend: Any, adapt: bool = False) -> PredictDomain:
+    """``predict_domain`` for any ``CategoryBackend`` (top-1 domain and confidence; "无" when it abstains); with
+    ``adapt`` the texts are one batch, adapted to its class mix (``nlu.category.mix.predict_batch``)."""
 
     def predict_domain(texts: list[str]) -> tuple[list[str], list[float]]:
-        guesses = [backend.predict(t, top_k=1) if t.strip() else [] for t in texts]
+        guesses, _ = predict_batch(backend, texts, top_k=1, adapt=adapt)
         return [g[0].domain if g else "无" for g in guesses], [g[0].confidence if g else 0.0 for g in guesses]
 
     return predict_domain
@@ -525,8 +543,10 @@ def run_training(taxonomy: Taxonomy, target: Path, corrections: Sequence[Example
     model = fit(examples, config, leaves, city)
     model.fusion_weight, model.cue_weight, model.temperature = fusion, cue_weight, temperature
     model.city_threshold, model.city_veto = city_threshold, city_veto
+    model.domain_prior = calibration_mix(held, model.domains) if held else None
     classifier = LinearClassifier(taxonomy, model, cues)
-    reports = evaluate_backend(backend_predict_domain(classifier), taxonomy)
+    reports = evaluate_backend(backend_predict_domain(classifier), taxonomy,
+                               backend_predict_domain(classifier, adapt=True) if can_adapt(classifier) else None)
     meta = {
         "backend": "linear",
         "trained_on": str(date.today()),
