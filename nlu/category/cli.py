@@ -70,14 +70,19 @@ def predict_records(backend: Any, records: list[Any], max_chars: int = 2000,
 
 
 def predict_category(
-    infile: Path = typer.Argument(..., help="JSON list of {id, title, text, time}."),
+    infile: Path = typer.Argument(..., help="JSON list of {id, title, text, time}.", exists=True, dir_okay=False,
+                                  readable=True),
     outfile: Path = typer.Argument(..., help="Where to write the JSON list of {id, domain, category, confidence}."),
     backend: str = typer.Option("linear", help="linear | keyword | transformer"),
     model_dir: Path | None = typer.Option(None, help="Model folder (default models/category-<backend>)."),
     adapt: bool = typer.Option(True, help="Adapt to the file's own mix of domains (EM; ≥ 30 usable messages)."),
 ) -> None:
     """Classify every message of IN.json into OUT.json."""
-    records = json.loads(infile.read_text(encoding="utf-8-sig", errors="replace"))
+    try:
+        records = json.loads(infile.read_text(encoding="utf-8-sig", errors="replace"))
+    except json.JSONDecodeError as error:
+        typer.echo(f"输入不是合法的 JSON（第 {error.lineno} 行第 {error.colno} 列）：{error.msg}", err=True)
+        raise typer.Exit(2) from None
     if not isinstance(records, list):
         typer.echo("输入必须是 JSON 列表", err=True)
         raise typer.Exit(2)

@@ -137,3 +137,22 @@ def test_predict_command_adapts_to_the_file_mix(trained, taxonomy, tmp_path):
         assert [r["id"] for r in rows] == [r["id"] for r in rows_in]
         accuracy[flag] = np.mean([r["domain"] == "教育文体" for r in rows])
     assert accuracy["--adapt"] > accuracy["--no-adapt"] + 0.05 and accuracy["--adapt"] > 0.85, accuracy
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{bad", "输入不是合法的 JSON（第 1 行第 2 列）"),
+    ('{"id": "a", "text": "路灯不亮"}', "输入必须是 JSON 列表"),
+    (None, "does not exist"),
+])
+def test_predict_command_refuses_bad_files(tmp_path, content, message):
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+
+    infile = tmp_path / "in.json"
+    if content is not None:
+        infile.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["predict", "category", str(infile), str(tmp_path / "out.json"),
+                                      "--backend", "keyword"], env={"COLUMNS": "300"})  # no wrapped error box
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "out.json").exists()
