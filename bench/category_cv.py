@@ -12,8 +12,8 @@ Prints, per learner, the 7-domain macro-F1 (as is, and re-weighted to the reserv
 for two learners also a paired bootstrap of the macro-F1 difference over the same held-out predictions.
 
 ``--batches N``: batch class-mix adaptation (``nlu.category.mix``), measured on N batches drawn from the held-out
-predictions of the first learner with the reserved set's class sizes (455 messages, 7 domains: a batch whose mix
-is far from the hand labels', where 城乡建设 is over half). The held-out probabilities get a temperature fitted on
+predictions of the first learner with the reserved set's published class sizes (101 … 33, 495 messages, 7 domains:
+a mix far from the hand labels', where 城乡建设 is nearly half). The held-out probabilities get a temperature fitted on
 themselves and the calibration mix of the whole pool, as ``hotline train category`` does; each batch is then
 classified per message, adapted at several strengths, and with its true mix given (a ceiling, for reference).
 """

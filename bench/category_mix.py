@@ -1,6 +1,6 @@
 """Batch class-mix adaptation of the shipped model on the dev split, in batches with the reserved set's class mix.
 
-Run: ``.venv/bin/python bench/category_mix.py [--batches 200]`` (needs ../shared; about a minute). The dev split's
+Run: ``.venv/bin/python bench/category_mix.py [--batches 200]`` (needs ../shared; seconds). The dev split's
 7-domain messages (401, never trained on) are drawn into batches whose class proportions are the reserved set's
 (scaled down to what dev holds: 卫生计生 has 17), each batch is classified message by message and adapted to its
 own mix (``nlu.category.mix``, as ``hotline predict category`` does), and the 7-domain macro-F1 of both is

@@ -2,8 +2,8 @@
 
 A classifier's calibrated probabilities ``p(domain | text)`` carry the class mix of the messages it was calibrated
 on (``domain_prior``). A batch from another source (another city's message board, another month, another channel)
-mixes the domains differently: 城乡建设 is over half of our hand-labelled messages, a fifth of a typical 网络问政
-export. Saerens, Latinne & Decaestecker (2002, *Adjusting the outputs of a classifier to new a priori
+mixes the domains differently: 城乡建设 is nearly half of our hand-labelled messages (附件3/附件4), about a fifth
+of the same platform's officially labelled sample (附件2, by the class sizes published for the reserved set). Saerens, Latinne & Decaestecker (2002, *Adjusting the outputs of a classifier to new a priori
 probabilities*) estimate the batch's mix by EM from the probabilities alone — no labels — and re-weight each
 message's probabilities by ``mix / prior``.
 
