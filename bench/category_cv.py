@@ -37,8 +37,10 @@ from nlu.category.training.train import (
     SEVEN,
     TrainConfig,
     build_examples,
+    calibration_mix,
     dev_sets,
     fit,
+    fit_temperature,
 )
 from nlu.taxonomy import load_taxonomy
 
@@ -53,19 +55,11 @@ def macro_f1(gold: np.ndarray, pred: np.ndarray, reserved_prior: bool = False) -
 
 def batch_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], draws: int) -> None:
     """Per message vs adapted to each batch's mix, on ``draws`` batches with the reserved class sizes."""
-    truth = np.array([domains.index(g) for g in gold])
     log_raw = np.log(raw + 1e-12)
-
-    def nll(t: float) -> float:
-        z = log_raw / t
-        z = z - z.max(1, keepdims=True)
-        return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(1))).mean())
-
-    temperature = min(np.exp(np.linspace(np.log(0.02), np.log(20), 90)), key=nll)
+    temperature, _ = fit_temperature(log_raw, np.array([domains.index(g) for g in gold]))
     z = np.exp(log_raw / temperature - (log_raw / temperature).max(1, keepdims=True))
     proba = z / z.sum(1, keepdims=True)
-    prior = np.bincount(truth, minlength=len(domains)) + 1.0
-    prior /= prior.sum()
+    prior = calibration_mix(gold, domains)
     names = np.array(domains, dtype=object)
     rng = np.random.default_rng(7)
     total = sum(RESERVED_PRIOR.values())

@@ -352,28 +352,35 @@ def choose_fusion_and_temperature(held: list[Example], proba: np.ndarray, domain
     scores = log_p + fusion * votes + cue_weight * cue_scores
     truth = np.array([domains.index(g) if g in domains else -1 for g in gold])
     known = truth >= 0
-
-    def nll(t: float) -> float:
-        z = scores[known] / t
-        z = z - z.max(1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-        return float(-logp[np.arange(known.sum()), truth[known]].mean())
-
-    temperature = min(np.exp(np.linspace(np.log(0.02), np.log(20), 90)), key=nll)  # an SVM needs T < 0.2
-    return fusion, cue_weight, float(temperature), {
+    temperature, log_loss = fit_temperature(scores[known], truth[known])
+    return fusion, cue_weight, temperature, {
         "n": len(held),
         "on": "hand-labelled" if held[0].source == "tipdm-hand" else "synthetic",
         "macro_f1_7_without_fusion": round(table[(0.0, 0.0)], 4),
         "macro_f1_7_chosen": round(table[(fusion, cue_weight)], 4),
         "macro_f1_7_by_weights": {f"{k[0]}/{k[1]}": round(v, 4) for k, v in table.items()},
-        "log_loss_at_temperature": round(nll(temperature), 4),
+        "log_loss_at_temperature": round(log_loss, 4),
     }
 
 
-def calibration_mix(held: Sequence[Example], domains: Sequence[str]) -> np.ndarray:
-    """Class mix of the calibration pool (add-one smoothed): the temperature makes the model's probabilities
-    calibrated for this mix, so it is the prior ``nlu.category.mix`` re-weights from."""
-    counts = Counter(e.domain for e in held)
+def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """The softmax temperature of least log-loss for rows of ``scores`` (log-probabilities or margins) against the
+    true class indices ``truth``, on a log grid from 0.02 to 20 (an SVM needs T < 0.2); returns (T, log-loss)."""
+
+    def nll(t: float) -> float:
+        z = scores / t
+        z = z - z.max(1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        return float(-logp[np.arange(len(truth)), truth].mean())
+
+    temperature = float(min(np.exp(np.linspace(np.log(0.02), np.log(20), 90)), key=nll))
+    return temperature, nll(temperature)
+
+
+def calibration_mix(labels: Iterable[str], domains: Sequence[str]) -> np.ndarray:
+    """Class mix of the calibration pool's domain labels (add-one smoothed): the temperature makes the model's
+    probabilities calibrated for this mix, so it is the prior ``nlu.category.mix`` re-weights from."""
+    counts = Counter(labels)
     values = np.array([counts.get(d, 0) + 1.0 for d in domains])
     return values / values.sum()
 
@@ -543,7 +550,7 @@ def run_training(taxonomy: Taxonomy, target: Path, corrections: Sequence[Example
     model = fit(examples, config, leaves, city)
     model.fusion_weight, model.cue_weight, model.temperature = fusion, cue_weight, temperature
     model.city_threshold, model.city_veto = city_threshold, city_veto
-    model.domain_prior = calibration_mix(held, model.domains) if held else None
+    model.domain_prior = calibration_mix((e.domain for e in held), model.domains) if held else None
     classifier = LinearClassifier(taxonomy, model, cues)
     reports = evaluate_backend(backend_predict_domain(classifier), taxonomy,
                                backend_predict_domain(classifier, adapt=True) if can_adapt(classifier) else None)
