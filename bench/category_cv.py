@@ -1,7 +1,7 @@
 """Domain accuracy of the linear backend's learners, k-fold cross-validated over every hand-labelled real message.
 
-Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200]`` (needs
-../shared). The dev split
+Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200]
+[--blocks chars title_chars:0.7 words:0.7] [--c 0.2]`` (needs ../shared). The dev split
 (401 messages) is too small to tell two learners apart: one message of a small class moves its macro-F1 by about a
 point. This pools the training and dev hand labels (7,141 messages, 5,987 of them in the 7 scored domains) and, for
 each fold, fits the domain head exactly as ``hotline train category`` does (``fit``: synthetic sentences always in
@@ -10,6 +10,9 @@ temperature are left out (the temperature does not change the top domain; the fu
 
 Prints, per learner, the 7-domain macro-F1 (as is, and re-weighted to the reserved set's class sizes) and accuracy;
 for two learners also a paired bootstrap of the macro-F1 difference over the same held-out predictions.
+
+``--blocks``: feature blocks as ``view[:weight[:max_features]]`` (default: the shipped ``DEFAULT_BLOCKS``), ``--c``:
+the domain head's C (default: the learner's tuned one) — how the blocks and C were chosen (docs/classification.md).
 
 ``--batches N``: batch class-mix adaptation (``nlu.category.mix``), measured on N batches drawn from the held-out
 predictions of the first learner with the reserved set's published class sizes (101 … 33, 495 messages, 7 domains:
@@ -27,6 +30,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from category_mix import reserved_batch  # bench/ is on the path when run as a script
+from nlu.category.features import DEFAULT_BLOCKS, FeatureBlock
 from nlu.category.mix import STRENGTH, adjust, estimate_mix
 from nlu.category.training.corpus import tipdm_available
 from nlu.category.training.synth import Example
@@ -78,12 +82,23 @@ def batch_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], draw
         print(f"  {name:28s} {np.mean(values):.4f} ± {np.std(values):.4f}")
 
 
+def parse_block(spec: str) -> FeatureBlock:
+    """``view[:weight[:max_features]]`` → a block (max_features: the default block's of that view, else 60,000)."""
+    name, *rest = spec.split(":")
+    default = next((b for b in DEFAULT_BLOCKS if b.view == name), FeatureBlock(name, 60_000))
+    weight = float(rest[0]) if rest else 1.0
+    return FeatureBlock(name, int(rest[1]) if len(rest) > 1 else default.max_features, weight)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--batches", type=int, default=0, help="measure batch class-mix adaptation on N batches")
     parser.add_argument("--learners", nargs="+", default=["svm", "logreg"], choices=sorted(DOMAIN_LEARNERS))
+    parser.add_argument("--blocks", nargs="+", type=parse_block, help="view[:weight[:max_features]] …")
+    parser.add_argument("--c", type=float, help="the domain head's C (default: the learner's tuned one)")
     args = parser.parse_args()
+    blocks = tuple(args.blocks) if args.blocks else DEFAULT_BLOCKS
     if not tipdm_available():
         raise SystemExit("needs ../shared/data/tipdm2020-c-smart-gov-messages (the hand labels refer to it)")
     taxonomy = load_taxonomy()
@@ -97,7 +112,7 @@ def main() -> None:
     predictions: dict[str, np.ndarray] = {}
     held_proba: dict[str, np.ndarray] = {}
     for learner in args.learners:
-        config = TrainConfig(learner=learner)
+        config = TrainConfig(learner=learner, blocks=blocks, c=args.c)
         started = time.perf_counter()
         pred = np.empty(len(hand), dtype=object)
         proba = np.zeros((len(hand), len(taxonomy.domains)))
@@ -110,7 +125,7 @@ def main() -> None:
                 pred[i] = model.domains[int(np.argmax(proba[i, columns]))]
         predictions[learner], held_proba[learner] = pred, proba
         seven = np.isin(gold, SEVEN)
-        print(f"{learner:7s} C={LEARNER_C[learner]:<4} {args.folds}-fold over {len(hand)} hand labels ({seven.sum()} in the 7 "
+        print(f"{learner:7s} C={args.c or LEARNER_C[learner]:<4} blocks {[(b.view, b.weight) for b in blocks]} {args.folds}-fold over {len(hand)} hand labels ({seven.sum()} in the 7 "
               f"domains): macro-F1 {macro_f1(gold[seven], pred[seven]):.4f}, at the reserved prior "
               f"{macro_f1(gold[seven], pred[seven], True):.4f}, accuracy {accuracy_score(gold[seven], pred[seven]):.4f}"
               f"  ({time.perf_counter() - started:.0f} s)", flush=True)

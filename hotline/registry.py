@@ -18,3 +18,6 @@ components = catalogue.create("hotline", "components", entry_points=True)
 
 category_backends = catalogue.create("hotline", "category_backends", entry_points=True)
 """Case classifiers (issue 3 plugs its trained backends in here)."""
+
+category_views = catalogue.create("hotline", "category_views", entry_points=False)
+"""Views of a message the linear category backend counts terms in (``nlu.category.features``)."""

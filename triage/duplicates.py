@@ -150,10 +150,9 @@ def char_bigram_containment(a: str, b: str) -> float:
 
 @lru_cache(maxsize=4096)
 def _words(text: str) -> Counter[str]:
-    import jieba
+    from nlu.segment import words
 
-    chars = content_chars(text)
-    return Counter(w for w in jieba.lcut(chars) if len(w) > 1 or w.isdigit())
+    return Counter(w for w in words(content_chars(text)) if len(w) > 1 or w.isdigit())
 
 
 @register_similarity("jieba_cosine")

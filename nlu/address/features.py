@@ -16,6 +16,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from nlu.geodata.divisions import load_divisions, short_name
+from nlu.segment import tokenizer
 
 LEXICON_MAX_TOKENS = 10
 _LEVEL_LABEL = {"province": "prov", "city": "city", "district": "district", "street": "town"}
@@ -175,18 +176,6 @@ def cue_features(tokens: list[str]) -> list[dict[str, float]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _segmenter():
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
 def segment_features(tokens: list[str]) -> list[dict[str, float]]:
     """See ``_segment_features``; the CRF features and the BiLSTM inputs of one parse share the result (read-only)."""
     return list(_segment_features(tuple(tokens)))
@@ -202,7 +191,7 @@ def _segment_features(tokens: tuple[str, ...]) -> tuple[dict[str, float], ...]:
         owner.extend([index] * len(token))
     out: list[dict[str, float]] = [{} for _ in tokens]
     pos = 0
-    for word in _segmenter().lcut(text, HMM=True):
+    for word in tokenizer().lcut(text, HMM=True):
         first, last = owner[pos], owner[pos + len(word) - 1]
         for t in range(first, last + 1):
             tag = "S" if first == last else "B" if t == first else "E" if t == last else "M"
@@ -219,7 +208,7 @@ def _word_tags() -> dict[str, str]:
     """jieba's dictionary part-of-speech tags (ns place name, nr person name, nt organisation …)."""
     import jieba.posseg
 
-    _segmenter()
+    tokenizer()
     return jieba.posseg.dt.word_tag_tab if hasattr(jieba.posseg.dt, "word_tag_tab") else {}
 
 
@@ -232,7 +221,7 @@ def pos_features(tokens: list[str]) -> list[dict[str, float]]:
     tags = _word_tags()
     out: list[dict[str, float]] = [{} for _ in tokens]
     pos = 0
-    for word in _segmenter().lcut(text, HMM=True):
+    for word in tokenizer().lcut(text, HMM=True):
         tag = tags.get(word)
         if tag:
             for t in range(owner[pos], owner[pos + len(word) - 1] + 1):

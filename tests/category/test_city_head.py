@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nlu.category.backends.linear import NOT_CITY, LinearClassifier, LinearModel, city_code
+from nlu.category.features import DEFAULT_BLOCKS, capped
 from nlu.category.training.synth import Example
 from nlu.category.training.train import (
     CITY_SOURCE,
@@ -21,7 +22,7 @@ from nlu.category.training.train import (
     fit,
 )
 
-CONFIG = TrainConfig(use_tipdm=False, max_features=5_000, leaf_keep=5_000)
+CONFIG = TrainConfig(use_tipdm=False, blocks=capped(DEFAULT_BLOCKS, 5_000), leaf_keep=5_000)
 
 CASES = {
     "SJ0510": ["楼下酒吧每天晚上噪音很大吵得睡不着", "广场舞音响太吵了扰民严重", "隔壁商铺喇叭噪音扰民",

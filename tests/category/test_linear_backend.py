@@ -12,9 +12,10 @@ from hotline.registry import components
 from nlu.category import components as _registers  # noqa: F401
 from nlu.category.backend import make_backend
 from nlu.category.cli import predict_records
+from nlu.category.features import DEFAULT_BLOCKS, capped
 from nlu.category.training.train import TrainConfig, correction_examples, run_training
 
-SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, max_features=20_000)
+SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, blocks=capped(DEFAULT_BLOCKS, 20_000))
 
 
 @pytest.fixture(scope="module", autouse=True)

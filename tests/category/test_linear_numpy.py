@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.backends.linear import LinearModel
 from nlu.category.domain_cues import cached_domain_cues
+from nlu.category.features import DEFAULT_BLOCKS, capped
 from nlu.category.training.synth import Example, synth_examples
 from nlu.category.training.train import (
     CUE_CANDIDATES,
@@ -23,15 +24,22 @@ from nlu.category.training.train import (
     choose_fusion_and_temperature,
     fit,
     heldout_predictions,
+    make_vectorizer,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def fitted(taxonomy):
+@pytest.fixture(scope="module", params=["blocks", "legacy chars"])
+def fitted(taxonomy, request):
+    """The shipped feature blocks (a FeatureUnion: chars, title, jieba words, weighted) and, as models saved before
+    blocks existed read, one character n-gram vectorizer."""
     examples = synth_examples(taxonomy, per_leaf=2, seed=3)
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=1, sublinear_tf=True, dtype=np.float32)
+    if request.param == "blocks":
+        vectorizer = make_vectorizer(TrainConfig(blocks=capped(DEFAULT_BLOCKS, 20_000)))
+    else:
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=1, sublinear_tf=True,
+                                     dtype=np.float32)
     X = vectorizer.fit_transform([e.text for e in examples])
     classifier = LogisticRegression(C=4.0, max_iter=100).fit(X, [e.domain for e in examples])
     return vectorizer, classifier, LinearModel.from_sklearn(vectorizer, classifier)
@@ -91,7 +99,7 @@ def test_calibration_on_heldout_predictions(taxonomy):
     # pretend a slice of them were hand-labelled real messages: they are the calibration set
     examples = [Example(e.text, e.code, e.domain, "tipdm-hand" if i % 4 == 0 else e.source)
                 for i, e in enumerate(synth)]
-    config = TrainConfig(use_tipdm=False, max_features=10_000, calibrate_folds=2, max_iter=60)
+    config = TrainConfig(use_tipdm=False, blocks=capped(DEFAULT_BLOCKS, 10_000), calibrate_folds=2, max_iter=60)
     held, proba, domains = heldout_predictions(examples, config)
     assert len(held) == sum(e.source == "tipdm-hand" for e in examples) and proba.shape == (len(held), len(domains))
     np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
@@ -126,7 +134,7 @@ def test_unknown_learner_is_refused(taxonomy):
 def test_without_hand_labels_calibration_uses_the_synthetic_sentences(taxonomy):
     """No ../shared: the SVM still gets a temperature, fitted on held-out synthetic sentences (not left at 1)."""
     examples = synth_examples(taxonomy, per_leaf=2, seed=5)
-    config = TrainConfig(use_tipdm=False, max_features=10_000, calibrate_folds=2)
+    config = TrainConfig(use_tipdm=False, blocks=capped(DEFAULT_BLOCKS, 10_000), calibrate_folds=2)
     held, proba, domains = heldout_predictions(examples, config)
     assert len(held) == len(examples) and all(e.source == "synth" for e in held)
     _, _, temperature, report = choose_fusion_and_temperature(

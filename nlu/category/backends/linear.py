@@ -1,4 +1,5 @@
-"""The default trained backend: character n-gram TF-IDF + a linear domain head over the 15 domains (a linear SVM by
+"""The default trained backend: TF-IDF blocks (character n-grams, title, jieba words; ``nlu.category.features``) +
+a linear domain head over the 15 domains (a linear SVM by
 default, logistic regression as the alternative; ``TrainConfig.learner``), fused with domain cue-word votes, then the leaf chosen inside the predicted domain by the taxonomy's cue words (the
 domain's catch-all leaf when no cue matches).
 
@@ -16,7 +17,6 @@ at training time (see ``meta.json``).
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from hotline.case import CategoryGuess
 from hotline.registry import category_backends
 from nlu.category.backends.keyword import KeywordClassifier
 from nlu.category.domain_cues import DomainCues, cached_domain_cues
+from nlu.category.features import LEGACY_BLOCKS, FeatureBlock, blocks_from_meta, view
 from nlu.category.guess import cue_city_code, guess_from_leaf, leaf_in_domain
 from nlu.category.mix import adjust
 from nlu.taxonomy import Leaf, Taxonomy
@@ -39,16 +40,17 @@ NOT_CITY = "NONE"
 """The city head's class for a message that is not a 部件/事件 case."""
 CITY_PREFIX = "city"
 """Prefix of the city head's arrays in ``model.npz``."""
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass
 class LinearModel:
     """Everything inference needs, as plain arrays.
 
-    ``terms[i]`` is the character n-gram of feature ``i``; ``idf[i]`` its inverse document frequency;
-    ``coef`` is (domains × features), ``intercept`` (domains,). Features are computed exactly as scikit-learn's
-    ``TfidfVectorizer(analyzer="char", ngram_range, lowercase=True, sublinear_tf=True, norm="l2")``.
+    The features are ``blocks`` laid end to end: block ``b`` owns the next ``sizes[b]`` features. ``terms[i]``
+    is the term (n-gram or word) of feature ``i``, ``idf[i]`` its inverse document frequency; ``coef`` is
+    (domains × features), ``intercept`` (domains,). Each block is computed exactly as scikit-learn's
+    ``TfidfVectorizer(analyzer=<the block's view>, sublinear_tf=True, norm="l2")`` and scaled by its weight, as
+    ``FeatureUnion(transformer_weights=…)`` does in training.
     """
 
     terms: np.ndarray
@@ -56,7 +58,9 @@ class LinearModel:
     coef: np.ndarray
     intercept: np.ndarray
     domains: list[str]
-    ngram_range: tuple[int, int] = (1, 3)
+    blocks: tuple[FeatureBlock, ...] = LEGACY_BLOCKS
+    sizes: tuple[int, ...] = ()
+    """Features per block (empty: one block holding every term)."""
     fusion_weight: float = 0.0
     cue_weight: float = 0.0
     temperature: float = 1.0
@@ -70,13 +74,23 @@ class LinearModel:
     domain_prior: np.ndarray | None = None
     """Class mix of the messages the temperature was fitted on (``scores`` are probabilities under this mix);
     ``nlu.category.mix`` re-weights them to a batch's own mix. None: the model cannot adapt."""
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _index: list[dict[str, int]] = field(default_factory=list, repr=False)
+    """Per block: term → feature index (global, offset included)."""
+    _views: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
     _last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
     """The last text's features: one prediction reads them for the domain, leaf and city heads."""
 
     def __post_init__(self) -> None:
+        if not self.sizes:
+            self.sizes = (len(self.terms),)
+        if len(self.sizes) != len(self.blocks) or sum(self.sizes) != len(self.terms):
+            raise ValueError(f"blocks {self.blocks} with sizes {self.sizes} do not cover {len(self.terms)} terms")
+        self._views = [view(block.view) for block in self.blocks]
         if not self._index:
-            self._index = {term: i for i, term in enumerate(self.terms.tolist())}
+            terms, start = self.terms.tolist(), 0
+            for size in self.sizes:
+                self._index.append({term: start + i for i, term in enumerate(terms[start : start + size])})
+                start += size
 
     # --- features -------------------------------------------------------------------------------------------
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -89,22 +103,20 @@ class LinearModel:
         return row
 
     def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        doc = _WHITE_SPACES.sub(" ", text.lower())
-        low, high = self.ngram_range
-        counts: Counter[int] = Counter()
-        index = self._index
-        for n in range(low, high + 1):
-            for start in range(len(doc) - n + 1):
-                i = index.get(doc[start : start + n])
-                if i is not None:
-                    counts[i] += 1
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        values = (1.0 + np.log(tf)) * self.idf[indices]
-        norm = np.sqrt(np.dot(values, values))
-        return indices, (values / norm if norm > 0 else values)
+        all_indices, all_values = [], []
+        for block, analyze, index in zip(self.blocks, self._views, self._index):
+            counts = Counter(i for i in map(index.get, analyze(text)) if i is not None)
+            if not counts:
+                continue
+            indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            values = (1.0 + np.log(tf)) * self.idf[indices]
+            values *= block.weight / np.sqrt(np.dot(values, values))
+            all_indices.append(indices)
+            all_values.append(values)
+        if not all_indices:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return np.concatenate(all_indices), np.concatenate(all_values)
 
     def model_proba(self, text: str) -> np.ndarray:
         """Softmax of the domain head's margins, before fusion and temperature (for logistic regression exactly
@@ -138,13 +150,13 @@ class LinearModel:
         return dict(zip(logits, _softmax(np.array(list(logits.values()))).tolist()))
 
     def contributions(self, text: str, class_index: int, top: int = 3) -> list[str]:
-        """The n-grams that pushed ``text`` most towards ``class_index`` (a reason when no cue word matched)."""
+        """The terms that pushed ``text`` most towards ``class_index`` (a reason when no cue word matched)."""
         indices, values = self.features(text)
         if not len(indices):
             return []
         contrib = values * self.coef[class_index, indices]
-        best = indices[np.argsort(-contrib)[: top * 2]]
-        return [str(self.terms[i]) for i in best if len(str(self.terms[i]).strip()) > 1][:top]
+        terms = [str(self.terms[i]).strip() for i in indices[np.argsort(-contrib)]]
+        return list(dict.fromkeys(t for t in terms if len(t) > 1))[:top]  # a term may sit in several blocks
 
     # --- persistence ----------------------------------------------------------------------------------------
     def save(self, folder: Path, meta: dict[str, Any], cues_path: Path | None = None) -> None:
@@ -164,7 +176,7 @@ class LinearModel:
         meta = {
             **meta,
             "domains": self.domains,
-            "ngram_range": list(self.ngram_range),
+            "blocks": [{**block.as_dict(), "size": size} for block, size in zip(self.blocks, self.sizes)],
             "fusion_weight": self.fusion_weight,
             "cue_weight": self.cue_weight,
             "temperature": self.temperature,
@@ -180,6 +192,8 @@ class LinearModel:
     @classmethod
     def load(cls, folder: Path) -> LinearModel:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        if meta.get("blocks") is None and tuple(meta.get("ngram_range", (1, 3))) != (1, 3):
+            raise ValueError(f"{folder}: character n-grams {meta['ngram_range']} are not supported; retrain")
         with np.load(folder / MODEL_FILE) as arrays:
             return cls(
                 terms=arrays["terms"],
@@ -187,7 +201,8 @@ class LinearModel:
                 coef=arrays["coef"],
                 intercept=arrays["intercept"],
                 domains=list(meta["domains"]),
-                ngram_range=tuple(meta.get("ngram_range", (1, 3))),  # type: ignore[arg-type]
+                blocks=blocks_from_meta(meta.get("blocks")),
+                sizes=tuple(int(row["size"]) for row in meta.get("blocks") or ()),
                 fusion_weight=float(meta.get("fusion_weight", 0.0)),
                 cue_weight=float(meta.get("cue_weight", 0.0)),
                 temperature=float(meta.get("temperature", 1.0)),
@@ -200,20 +215,33 @@ class LinearModel:
 
     @classmethod
     def from_sklearn(cls, vectorizer: Any, classifier: Any, **settings: Any) -> LinearModel:
-        """Export a fitted ``TfidfVectorizer`` (char analyzer) + a multi-class linear classifier with ``coef_`` and
-        ``intercept_`` of shape (classes × features) and (classes,): ``LinearSVC`` or multinomial
-        ``LogisticRegression``."""
-        vocabulary = vectorizer.vocabulary_
-        terms = [""] * len(vocabulary)
-        for term, i in vocabulary.items():
-            terms[i] = term
+        """Export fitted features + a multi-class linear classifier with ``coef_`` and ``intercept_`` of shape
+        (classes × features) and (classes,): ``LinearSVC`` or multinomial ``LogisticRegression``.
+
+        ``vectorizer``: the ``FeatureUnion`` of ``training.train.make_vectorizer`` (one ``TfidfVectorizer`` per
+        block, named by its view), or one ``TfidfVectorizer(analyzer="char", ngram_range=(1, 3))``."""
+        if hasattr(vectorizer, "transformer_list"):
+            weights = vectorizer.transformer_weights or {}
+            parts = [(FeatureBlock(name, tfidf.max_features, float(weights.get(name, 1.0))), tfidf)
+                     for name, tfidf in vectorizer.transformer_list]
+        elif vectorizer.analyzer == "char" and tuple(vectorizer.ngram_range) == (1, 3):
+            parts = [(FeatureBlock("chars", vectorizer.max_features or 0), vectorizer)]
+        else:
+            raise ValueError("export needs character 1–3-grams or a FeatureUnion of registered views")
+        terms: list[str] = []
+        for _, tfidf in parts:
+            block_terms = [""] * len(tfidf.vocabulary_)
+            for term, i in tfidf.vocabulary_.items():
+                block_terms[i] = term
+            terms += block_terms
         return cls(
             terms=np.asarray(terms),
-            idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+            idf=np.concatenate([np.asarray(tfidf.idf_, dtype=np.float64) for _, tfidf in parts]),
             coef=np.asarray(classifier.coef_, dtype=np.float32),
             intercept=np.asarray(classifier.intercept_, dtype=np.float32),
             domains=[str(c) for c in classifier.classes_],
-            ngram_range=tuple(vectorizer.ngram_range),
+            blocks=tuple(block for block, _ in parts),
+            sizes=tuple(len(tfidf.vocabulary_) for _, tfidf in parts),
             **settings,
         )
 
@@ -235,12 +263,19 @@ class LeafHead:
     intercept: np.ndarray
 
     def scores(self, indices: np.ndarray, values: np.ndarray) -> dict[str, float]:
+        """Logits per code for one feature row; a head trained on the leading blocks only skips the other
+        features."""
         logits = self.intercept.astype(np.float64).copy()
+        if len(indices) and indices.max() >= len(self.indptr) - 1:
+            inside = indices < len(self.indptr) - 1
+            indices, values = indices[inside], values[inside]
         if len(indices):
             starts, ends = self.indptr[indices], self.indptr[indices + 1]
             lengths = ends - starts
-            if lengths.sum():
-                positions = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends) if b > a])
+            total = int(lengths.sum())
+            if total:
+                # every stored position of every feature in the row: starts[k] … ends[k] − 1, laid end to end
+                positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
                 np.add.at(logits, self.rows[positions], self.values[positions] * np.repeat(values, lengths))
         return dict(zip(self.codes, logits.tolist()))
 
@@ -310,6 +345,7 @@ class LinearClassifier:
         self.model = model
         self.cues = cues or cached_domain_cues()
         self.keyword = KeywordClassifier(taxonomy)
+        self._domain_of = {leaf.code: leaf.domain for leaf in taxonomy}
 
     def domain_proba(self, text: str, leaf_scores: dict[str, float] | None = None) -> np.ndarray:
         """Calibrated probabilities over ``self.model.domains`` (``leaf_scores``: ``keyword.scores(text)[0]``,
@@ -338,8 +374,7 @@ class LinearClassifier:
                                                       if self.taxonomy[c].kind == "服务"}, domain)
         elif cue_code is not None:
             return cue_leaf
-        in_domain = [(score, code) for code, score in head.items() if code in self.taxonomy
-                     and self.taxonomy[code].domain == domain]
+        in_domain = [(score, code) for code, score in head.items() if self._domain_of.get(code) == domain]
         return self.taxonomy[max(in_domain)[1]] if in_domain else cue_leaf
 
     @property
