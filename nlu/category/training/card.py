@@ -11,17 +11,18 @@ from typing import Any
 
 DESCRIPTIONS = {
     "linear": (
-        "Predicts the 一级 domain (15 classes of the unified-12345 taxonomy) of a citizen message with a character "
-        "1–3-gram TF-IDF + a class-balanced linear domain head (`config.learner`: `svm` = linear SVM, the default, "
+        "Predicts the 一级 domain (15 classes of the unified-12345 taxonomy) of a citizen message with TF-IDF "
+        "blocks (`meta.json → blocks`: character 1–3-grams of the whole text, character 1–3-grams of the title, "
+        "jieba words; `nlu/category/features.py`) + a class-balanced linear domain head (`config.learner`: `svm` = linear SVM, the default, "
         "chosen by 5-fold CV over every hand label in `bench/category_cv.py`; `logreg` = multinomial logistic "
         "regression), fused with domain cue-word votes (`domain_cues.yaml`), softmax over the margins, "
         "temperature-calibrated. The leaf inside that domain: the 部件/事件 code of the city head (a logistic "
-        "regression over the GB/T 30428.2 codes + NONE, trained on real messages labelled with a code or NONE): its "
+        "regression over the GB/T 30428.2 codes + NONE, trained on real messages labelled with a code or NONE, on the character block only): its "
         "best code in the domain when that reaches `city_threshold`, else the 部件/事件 leaf the cue words name "
         "unless the head gives NONE at least `city_veto`; without a city head, the cue-word leaf), else the best service leaf of the leaf head (a second logistic regression over the 517 "
-        "service leaves on the same features, pruned to its largest weights; figures: `bench/category_leaf.py`). "
+        "service leaves on all the blocks, pruned to its largest weights; figures: `bench/category_leaf.py`). "
         "Inference is numpy only. "
-        "Files: `model.npz` (n-gram terms, idf, coefficients, sparse leaf and city heads), `meta.json` (config, data counts, calibration, "
+        "Files: `model.npz` (terms, idf, coefficients, sparse leaf and city heads), `meta.json` (config, data counts, calibration, "
         "dev figures), `domain_cues.yaml` (the cue list the fusion uses)."
     ),
     "transformer": (
