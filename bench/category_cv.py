@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200]
 [--blocks chars title_chars:0.7 words:0.7] [--c 0.2]`` (needs ../shared). The dev split
 (401 messages) is too small to tell two learners apart: one message of a small class moves its macro-F1 by about a
-point. This pools the training and dev hand labels (7,141 messages, 5,987 of them in the 7 scored domains) and, for
+point. This pools the training and dev hand labels (7,141 messages, 6,005 of them in the 7 scored domains) and, for
 each fold, fits the domain head exactly as ``hotline train category`` does (``fit``: synthetic sentences always in
 training, hand labels at ``hand_weight``) and predicts the held-out fold with the numpy model. Cue fusion and the
 temperature are left out (the temperature does not change the top domain; the fusion weights are fitted later).

@@ -13,8 +13,10 @@ gets its own weights; jieba words add whole-word evidence (医保 as one term, n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
+
+from catalogue import RegistryError
 
 from hotline.registry import category_views
 from nlu.segment import words as jieba_words
@@ -73,11 +75,11 @@ def capped(blocks: Iterable[FeatureBlock], most: int) -> tuple[FeatureBlock, ...
     return tuple(replace(block, max_features=min(block.max_features, most)) for block in blocks)
 
 
-def view(name: str):  # noqa: ANN201 - a registered analyzer: str -> list[str]
+def view(name: str) -> Callable[[str], list[str]]:
     """The registered view ``name``; an unknown name says which exist."""
     try:
         return category_views.get(name)
-    except Exception as exc:  # catalogue raises RegistryError, a subclass of ValueError in recent versions
+    except RegistryError as exc:
         raise ValueError(f"unknown feature view {name!r}; known: {sorted(category_views.get_all())}") from exc
 
 
