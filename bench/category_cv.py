@@ -1,6 +1,6 @@
 """Domain accuracy of the linear backend's learners, k-fold cross-validated over every hand-labelled real message.
 
-Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200]
+Run: ``.venv/bin/python bench/category_cv.py [--folds 5] [--learners svm logreg] [--batches 200] [--streams 20]
 [--blocks chars title_chars:0.7 words:0.7] [--c 0.2]`` (needs ../shared). The dev split
 (401 messages) is too small to tell two learners apart: one message of a small class moves its macro-F1 by about a
 point. This pools the training and dev hand labels (7,141 messages, 6,005 of them in the 7 scored domains) and, for
@@ -13,6 +13,11 @@ for two learners also a paired bootstrap of the macro-F1 difference over the sam
 
 ``--blocks``: feature blocks as ``view[:weight[:max_features]]`` (default: the shipped ``DEFAULT_BLOCKS``), ``--c``:
 the domain head's C (default: the learner's tuned one) — how the blocks and C were chosen (docs/classification.md).
+
+``--streams N``: live adaptation (``RollingMix``, what ``category_model``'s ``adapt_window`` does), measured on N
+streams of about 1,240 held-out messages at the reserved class mix, classified one at a time in a random order:
+per message, adapted with rolling windows of several sizes, and the whole stream adapted as one batch (scored on the
+messages after the first 200, which every way sees before its window fills).
 
 ``--batches N``: batch class-mix adaptation (``nlu.category.mix``), measured on N batches drawn from the held-out
 predictions of the first learner with the reserved set's published class sizes (101 … 33, 495 messages, 7 domains:
@@ -31,7 +36,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from category_mix import reserved_batch  # bench/ is on the path when run as a script
 from nlu.category.features import DEFAULT_BLOCKS, FeatureBlock
-from nlu.category.mix import STRENGTH, adjust, estimate_mix
+from nlu.category.mix import STRENGTH, RollingMix, adjust, estimate_mix
 from nlu.category.training.corpus import tipdm_available
 from nlu.category.training.synth import Example
 from nlu.category.training.train import (
@@ -59,10 +64,7 @@ def macro_f1(gold: np.ndarray, pred: np.ndarray, reserved_prior: bool = False) -
 
 def batch_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], draws: int) -> None:
     """Per message vs adapted to each batch's mix, on ``draws`` batches with the reserved class sizes."""
-    log_raw = np.log(raw + 1e-12)
-    temperature, _ = fit_temperature(log_raw, np.array([domains.index(g) for g in gold]))
-    z = np.exp(log_raw / temperature - (log_raw / temperature).max(1, keepdims=True))
-    proba = z / z.sum(1, keepdims=True)
+    proba, temperature = calibrated(raw, gold, domains)
     prior = calibration_mix(gold, domains)
     names = np.array(domains, dtype=object)
     rng = np.random.default_rng(7)
@@ -82,6 +84,37 @@ def batch_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], draw
         print(f"  {name:28s} {np.mean(values):.4f} ± {np.std(values):.4f}")
 
 
+def calibrated(raw: np.ndarray, gold: np.ndarray, domains: list[str]) -> tuple[np.ndarray, float]:
+    """Held-out probabilities with a temperature fitted on themselves, as ``hotline train category`` does."""
+    log_raw = np.log(raw + 1e-12)
+    temperature, _ = fit_temperature(log_raw, np.array([domains.index(g) for g in gold]))
+    z = np.exp(log_raw / temperature - (log_raw / temperature).max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True), temperature
+
+
+def stream_adaptation(raw: np.ndarray, gold: np.ndarray, domains: list[str], streams: int, warm_up: int = 200) -> None:
+    """Per message vs a rolling window of recent messages (``RollingMix``) vs the whole stream as one batch."""
+    proba, _ = calibrated(raw, gold, domains)
+    prior = calibration_mix(gold, domains)
+    names = np.array(domains, dtype=object)
+    rng = np.random.default_rng(11)
+    scores: dict[str, list[float]] = {}
+    for _ in range(streams):
+        rows = rng.permutation(reserved_batch(gold, rng, scale=2.5))  # as many as 卫生计生 allows
+        p, g = proba[rows], gold[rows]
+        ways = {"per message": p, "whole stream as one batch": adjust(p, prior, estimate_mix(p, prior))}
+        for window in (200, 500, 1000):
+            rolling = RollingMix(prior, window=window)
+            ways[f"rolling window {window}"] = np.vstack([
+                adjust(row[None], prior, mix)[0] if (mix := rolling.observe(row)) is not None else row for row in p])
+        for name, q in ways.items():
+            scores.setdefault(name, []).append(macro_f1(g[warm_up:], names[q[warm_up:].argmax(1)]))
+    print(f"live adaptation: {streams} streams of {len(rows)} held-out messages at the reserved class mix, one at a "
+          f"time; 7-domain macro-F1 after the first {warm_up}, mean ± sd:")
+    for name, values in scores.items():
+        print(f"  {name:28s} {np.mean(values):.4f} ± {np.std(values):.4f}")
+
+
 def parse_block(spec: str) -> FeatureBlock:
     """``view[:weight[:max_features]]`` → a block (max_features: the default block's of that view, else 60,000)."""
     name, *rest = spec.split(":")
@@ -95,6 +128,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--batches", type=int, default=0, help="measure batch class-mix adaptation on N batches")
     parser.add_argument("--learners", nargs="+", default=["svm", "logreg"], choices=sorted(DOMAIN_LEARNERS))
+    parser.add_argument("--streams", type=int, default=0, help="measure live (rolling) adaptation on N streams")
     parser.add_argument("--blocks", nargs="+", type=parse_block, help="view[:weight[:max_features]] …")
     parser.add_argument("--c", type=float, help="the domain head's C (default: the learner's tuned one)")
     args = parser.parse_args()
@@ -131,6 +165,8 @@ def main() -> None:
               f"  ({time.perf_counter() - started:.0f} s)", flush=True)
     if args.batches:
         batch_adaptation(held_proba[args.learners[0]], gold, taxonomy.domains, args.batches)
+    if args.streams:
+        stream_adaptation(held_proba[args.learners[0]], gold, taxonomy.domains, args.streams)
     if len(args.learners) == 2:
         first, second = args.learners
         seven = np.isin(gold, SEVEN)

@@ -15,11 +15,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.case import Case
+from hotline.case import Case, CategoryGuess
 from hotline.pipeline import PipelineContext
 from hotline.registry import components
 from nlu.category.backend import CategoryBackend, make_backend
 from nlu.category.guess import apply_guesses, guess_from_leaf
+from nlu.category.mix import RollingMix, can_adapt
 from nlu.category.text import DEFAULT_MAX_CHARS, prepare
 from nlu.taxonomy import Taxonomy, load_taxonomy
 
@@ -39,9 +40,16 @@ def make_classifier_step(
     max_chars: int,
     raise_urgency: bool,
     taxonomy: Taxonomy | None = None,
+    rolling: RollingMix | None = None,
 ) -> Callable[[Case], Case]:
     """The ``Case -> Case`` step shared by all category components. A category the channel already chose
-    (``case.category_hint``, e.g. an Open311 ``service_code``) is taken as given when the taxonomy knows it."""
+    (``case.category_hint``, e.g. an Open311 ``service_code``) is taken as given when the taxonomy knows it. With
+    ``rolling``, each message is classified for the mix of domains the recent messages hold (``RollingMix``)."""
+
+    def classify(text: str) -> list[CategoryGuess]:
+        if rolling is None:
+            return backend.predict(text, top_k=top_k)
+        return backend.predict(text, top_k=top_k, mix=rolling.observe)  # type: ignore[call-arg]
 
     def step(case: Case) -> Case:
         leaf = taxonomy.get(case.category_hint) if taxonomy is not None and case.category_hint else None
@@ -50,7 +58,7 @@ def make_classifier_step(
             chosen = guess_from_leaf(leaf, 1.0, ["市民或渠道已选定类别"])
             return apply_guesses(case, [chosen], review_below, usable=True, raise_urgency=raise_urgency)
         prepared = prepare(case.analysis_text, case.title, max_chars=max_chars)
-        guesses = backend.predict(prepared.text, top_k=top_k) if prepared.usable else []
+        guesses = classify(prepared.text) if prepared.usable else []
         case.notes["category_backend"] = backend.name
         return apply_guesses(
             case,
@@ -87,8 +95,11 @@ def make_category_model(
     review_below: float = 0.5,
     max_chars: int = DEFAULT_MAX_CHARS,
     raise_urgency: bool = True,
+    adapt_window: int = 0,
 ) -> Callable[[Case], Case]:
-    """Classify with a trained backend; ``model_dir`` is relative to ``settings.models_dir`` unless absolute."""
+    """Classify with a trained backend; ``model_dir`` is relative to ``settings.models_dir`` unless absolute.
+    ``adapt_window`` > 0: adapt to the mix of domains of the last that many messages (``RollingMix``; backends
+    without a calibration mix, and the cue-word fallback, are not adapted)."""
     taxonomy = context_taxonomy(context)
     folder = Path(model_dir) if model_dir else Path(DEFAULT_MODEL_NAME if backend == "linear" else f"category-{backend}")
     if not folder.is_absolute():
@@ -100,4 +111,9 @@ def make_category_model(
         chosen = context.shared(
             f"category_backend:{backend}:{folder}", lambda: make_backend(backend, taxonomy, model_dir=folder)
         )
-    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency, taxonomy)
+    rolling = None
+    if adapt_window > 0 and can_adapt(chosen):
+        rolling = RollingMix(chosen.domain_prior, window=adapt_window)  # type: ignore[attr-defined]
+    elif adapt_window > 0:
+        logger.warning("category backend %s has no calibration mix: adapt_window is ignored", chosen.name)
+    return make_classifier_step(chosen, top_k, review_below, max_chars, raise_urgency, taxonomy, rolling)

@@ -10,10 +10,15 @@ message's probabilities by ``mix / prior``.
 Here the estimate is a MAP estimate: ``strength`` pseudo-messages at the calibration mix (a Dirichlet prior), so a
 small batch stays close to it and a large one speaks for itself. Batches under ``MIN_BATCH`` usable messages are not
 adapted at all. Measured in docs/classification.md (*Batch class-mix adaptation*).
+
+Live intake sees one message at a time; ``RollingMix`` keeps the probabilities of the last messages a process
+classified and estimates the centre's current mix from them the same way (``category_model``'s ``adapt_window``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,3 +83,37 @@ def predict_batch(backend: Any, texts: Sequence[str], top_k: int = 1,
         mix = estimate_mix(np.vstack([backend.domain_proba(t) for t in usable]), backend.domain_prior)
     extra = {"mix": mix} if mix is not None else {}
     return [backend.predict(t, top_k=top_k, **extra) if t.strip() else [] for t in texts], mix
+
+
+class RollingMix:
+    """The class mix of the last ``window`` messages one process classified, for live single-message intake.
+
+    ``observe`` takes a message's calibrated (unadapted) probabilities and returns the mix to classify it with:
+    None until ``MIN_BATCH`` messages have been seen, then the MAP estimate over the window, refreshed every
+    ``every`` messages (EM over a few hundred rows takes about a millisecond). State is per process and in memory:
+    a restart starts unadapted again, and each worker adapts to the share of the stream it sees. Thread-safe.
+    """
+
+    def __init__(self, prior: np.ndarray, window: int = 500, every: int = 25, strength: float = STRENGTH):
+        if window < MIN_BATCH or every < 1:
+            raise ValueError(f"window must be at least {MIN_BATCH} messages and every at least 1")
+        self.prior = _as_distribution(prior)
+        self.every = every
+        self.strength = strength
+        self._rows: deque[np.ndarray] = deque(maxlen=window)
+        self._mix: np.ndarray | None = None
+        self._since = 0
+        self._lock = threading.Lock()
+
+    def observe(self, proba: np.ndarray) -> np.ndarray | None:
+        """Add one message's probabilities (over the prior's classes); the mix to classify it with, or None."""
+        row = np.asarray(proba, dtype=np.float64)
+        if row.shape != self.prior.shape:
+            raise ValueError(f"probabilities of shape {row.shape} do not match a prior over {len(self.prior)} classes")
+        with self._lock:
+            self._rows.append(row)
+            self._since += 1
+            if len(self._rows) >= MIN_BATCH and (self._mix is None or self._since >= self.every):
+                self._mix = estimate_mix(np.vstack(self._rows), self.prior, self.strength)
+                self._since = 0
+            return self._mix

@@ -13,6 +13,7 @@ from nlu.category import components as _registers  # noqa: F401
 from nlu.category.backend import make_backend
 from nlu.category.cli import predict_records
 from nlu.category.features import DEFAULT_BLOCKS, capped
+from nlu.category.training.synth import synth_examples
 from nlu.category.training.train import TrainConfig, correction_examples, run_training
 
 SMALL = TrainConfig(use_tipdm=False, synth_per_leaf=3, noisy_copies=1, blocks=capped(DEFAULT_BLOCKS, 20_000))
@@ -91,6 +92,27 @@ def test_category_model_component(trained, context):
     assert empty.category is None and empty.review_reasons
 
 
+def test_category_model_component_adapts_to_the_recent_mix(trained, context, taxonomy):
+    """Live intake, one case at a time: with ``adapt_window`` the step learns from the stream that 教育文体 is what
+    this centre hears, and classifies the later cases better than the same step without it."""
+    folder, _, _ = trained
+    education = [e.text for e in synth_examples(taxonomy, per_leaf=6, seed=7) if e.domain == "教育文体"][:90]
+    right = {}
+    for window in (0, 60):
+        step = components.get("category_model")(context, backend="linear", model_dir=str(folder), adapt_window=window)
+        domains = [step(Case(text=text)).category.domain for text in education]
+        right[window] = np.mean([d == "教育文体" for d in domains[30:]])  # after the first MIN_BATCH cases
+        first = [step(Case(text=text)).category.domain for text in education[:3]]
+        assert window or first == domains[:3]  # without a window the answer never depends on what came before
+    assert right[60] > right[0] + 0.05 and right[60] > 0.85, right
+
+
+def test_adapt_window_is_ignored_without_a_calibration_mix(context, caplog):
+    step = components.get("category_model")(context, backend="linear", model_dir="/nonexistent/model", adapt_window=50)
+    assert step(Case(text="路灯不亮了")).notes["category_backend"] == "keyword"
+    assert "adapt_window is ignored" in caplog.text
+
+
 @pytest.mark.parametrize("backend_name", ["keyword", "linear"])
 def test_predict_records_bad_input(trained, taxonomy, backend_name):
     folder, _, _ = trained
@@ -117,7 +139,6 @@ def test_predict_command_adapts_to_the_file_mix(trained, taxonomy, tmp_path):
     from typer.testing import CliRunner
 
     from hotline.cli import app
-    from nlu.category.training.synth import synth_examples
 
     folder, _, _ = trained
     backend = make_backend("linear", taxonomy, model_dir=folder)

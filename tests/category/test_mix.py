@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlu.category.mix import MIN_BATCH, adjust, can_adapt, estimate_mix, predict_batch
+from nlu.category.mix import MIN_BATCH, RollingMix, adjust, can_adapt, estimate_mix, predict_batch
 
 MEANS = np.array([-2.0, 0.0, 2.0])
 
@@ -97,3 +97,21 @@ def test_predict_batch_adapts_only_large_enough_batches():
     guesses, mix = predict_batch(backend, [f"{v:.3f}" for v in x])
     assert mix is not None and mix[2] > 0.4 and len(guesses) == 200
     assert predict_batch(backend, [f"{v:.3f}" for v in x], adapt=False)[1] is None
+
+
+def test_rolling_mix_waits_for_enough_messages_then_follows_the_stream():
+    prior = np.array([0.5, 0.3, 0.2])
+    rolling = RollingMix(prior, window=MIN_BATCH * 2, every=5)
+    leaning = np.array([0.2, 0.2, 0.6])  # every message leans to the class the prior thinks rarest
+    mixes = [rolling.observe(leaning) for _ in range(MIN_BATCH * 3)]
+    assert all(m is None for m in mixes[: MIN_BATCH - 1]) and mixes[MIN_BATCH - 1] is not None
+    assert mixes[-1][2] > prior[2] + 0.1 and abs(mixes[-1].sum() - 1) < 1e-9
+    refreshed = [i for i in range(MIN_BATCH, len(mixes)) if mixes[i] is not mixes[i - 1]]
+    assert refreshed and all(b - a == 5 for a, b in zip(refreshed, refreshed[1:]))  # re-estimated every 5
+
+
+def test_rolling_mix_refuses_bad_settings_and_rows():
+    with pytest.raises(ValueError, match="window"):
+        RollingMix(np.array([0.5, 0.5]), window=MIN_BATCH - 1)
+    with pytest.raises(ValueError, match="do not match"):
+        RollingMix(np.array([0.5, 0.5])).observe(np.array([0.2, 0.3, 0.5]))

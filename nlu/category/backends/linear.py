@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -385,13 +386,17 @@ class LinearClassifier:
     def domain_prior(self) -> np.ndarray | None:
         return self.model.domain_prior
 
-    def predict(self, text: str, top_k: int = 3, mix: np.ndarray | None = None) -> list[CategoryGuess]:
+    def predict(self, text: str, top_k: int = 3,
+                mix: np.ndarray | Callable[[np.ndarray], np.ndarray | None] | None = None) -> list[CategoryGuess]:
         """Top-k guesses; with ``mix`` (a batch's class mix over ``domains``, ``nlu.category.mix``) the domain
-        probabilities are re-weighted from the calibration mix to it."""
+        probabilities are re-weighted from the calibration mix to it. ``mix`` may also be a function that takes
+        this message's probabilities and returns the mix to use, or None (``RollingMix.observe``, live intake)."""
         if not text.strip():
             return []
         scores, cue_reasons = self.keyword.scores(text)
         proba = self.domain_proba(text, scores)
+        if callable(mix):
+            mix = mix(proba)
         if mix is not None:
             if self.model.domain_prior is None:
                 raise ValueError("this model has no domain_prior (retrain it) and cannot adapt to a batch mix")
